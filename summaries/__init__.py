@@ -1,0 +1,1 @@
+"""Organizations, projects, captured sessions, events and recordings, and single-session summaries."""

@@ -1,0 +1,12 @@
+"""App config for summaries."""
+from __future__ import annotations
+
+from django.apps import AppConfig
+
+
+class SummariesConfig(AppConfig):
+    """Sessions, events, recordings and their summaries."""
+
+    default_auto_field = "django.db.models.BigAutoField"
+    name = "summaries"
+    verbose_name = "Sessions and summaries"

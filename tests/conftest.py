@@ -1,0 +1,74 @@
+"""Shared fixtures: real Celery workers against the test database, and embedded-default environments."""
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from django.db import connection
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def test_database_url() -> str:
+    """DATABASE_URL of the database pytest-django created for this run."""
+    conf = connection.settings_dict
+    if conf["ENGINE"].endswith("sqlite3"):
+        return f"sqlite:///{conf['NAME']}"
+    host = conf.get("HOST") or "127.0.0.1"
+    port = conf.get("PORT") or 5432
+    return f"postgres://{conf.get('USER') or 'postgres'}@{host}:{port}/{conf['NAME']}"
+
+
+def embedded_env(var_dir: Path) -> dict[str, str]:
+    """Environment of a process on the embedded defaults (SQLite + embedded Redis) under var_dir."""
+    env = {k: v for k, v in os.environ.items() if k not in {"DATABASE_URL", "REDIS_URL"}}
+    env["RECAP_VAR_DIR"] = str(var_dir)
+    return env
+
+
+def start_worker(env: dict[str, str], queues: str = "default,llm,render", concurrency: int = 4,
+                 pool: str = "threads") -> subprocess.Popen:
+    """Start a real Celery worker process; returns once it reports ready."""
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "celery", "-A", "config", "worker", "-Q", queues, "-P", pool,
+         "-c", str(concurrency), "-n", f"test-{os.getpid()}-{time.monotonic_ns()}@%h", "-l", "INFO",
+         "--without-gossip", "--without-mingle", "--without-heartbeat"],
+        cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+    )
+    deadline = time.monotonic() + 60
+    lines: list[str] = []
+    assert proc.stdout is not None
+    while time.monotonic() < deadline:
+        line = proc.stdout.readline()
+        if not line and proc.poll() is not None:
+            break
+        lines.append(line)
+        if " ready." in line:
+            return proc
+    proc.kill()
+    raise RuntimeError("Celery worker did not start:\n" + "".join(lines[-40:]))
+
+
+def stop_worker(proc: subprocess.Popen) -> None:
+    """Stop a worker started by start_worker."""
+    proc.terminate()
+    try:
+        proc.wait(timeout=20)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+
+
+@pytest.fixture
+def live_worker(transactional_db) -> Iterator[subprocess.Popen]:
+    """A real Celery worker on every queue, using this run's broker and test database."""
+    env = dict(os.environ, DATABASE_URL=test_database_url())
+    proc = start_worker(env)
+    try:
+        yield proc
+    finally:
+        stop_worker(proc)
