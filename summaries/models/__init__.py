@@ -1,0 +1,28 @@
+"""The summaries app's models: one module per concern, re-exported here."""
+from __future__ import annotations
+
+from summaries.models.captured import (
+    Event,
+    Membership,
+    Organization,
+    Project,
+    RecordingChunk,
+    Session,
+    datetime_to_ms,
+    ms_to_datetime,
+    new_capture_token,
+    new_secret_api_key,
+)
+
+__all__ = [
+    "Event",
+    "Membership",
+    "Organization",
+    "Project",
+    "RecordingChunk",
+    "Session",
+    "datetime_to_ms",
+    "ms_to_datetime",
+    "new_capture_token",
+    "new_secret_api_key",
+]
