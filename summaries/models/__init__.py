@@ -13,12 +13,14 @@ from summaries.models.captured import (
     new_capture_token,
     new_secret_api_key,
 )
+from summaries.models.ingest import RawBatch
 
 __all__ = [
     "Event",
     "Membership",
     "Organization",
     "Project",
+    "RawBatch",
     "RecordingChunk",
     "Session",
     "datetime_to_ms",

@@ -107,7 +107,11 @@ class Session(models.Model):
     console_error_count = models.PositiveIntegerField(default=0)
     exception_count = models.PositiveIntegerField(default=0)
     recording_event_count = models.PositiveIntegerField(default=0)
+    mouse_activity_count = models.PositiveIntegerField(default=0)
     first_url = models.URLField(max_length=2048, blank=True, default="")
+    first_url_at = models.DateTimeField(
+        null=True, blank=True, help_text="When first_url was seen; lets earlier, late-arriving data replace it"
+    )
     ingestion_state = models.CharField(
         max_length=10, choices=IngestionState.choices, default=IngestionState.RECEIVING
     )
@@ -205,17 +209,41 @@ class RecordingChunk(models.Model):
     has_full_snapshot = models.BooleanField(default=False)
     blob = models.FileField(upload_to=recording_blob_path, max_length=500)
     created_at = models.DateTimeField(auto_now_add=True)
+    # Kept per chunk so session aggregates can be recomputed without reading any blob.
+    source_key = models.CharField(
+        max_length=200, blank=True, default="", help_text="Where the chunk came from; the same source is stored once"
+    )
+    activity_segments = models.JSONField(
+        default=list, blank=True, help_text="[[start_ms, end_ms], ...] of user activity, gaps over 5 s split"
+    )
+    click_count = models.PositiveIntegerField(default=0)
+    keypress_count = models.PositiveIntegerField(default=0)
+    mouse_activity_count = models.PositiveIntegerField(default=0)
+    console_error_count = models.PositiveIntegerField(default=0)
+    first_url = models.URLField(max_length=2048, blank=True, default="")
 
     class Meta:
         indexes = [models.Index(fields=["session", "first_timestamp"], name="chunk_session_first")]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["session", "source_key"],
+                condition=~models.Q(source_key=""),
+                name="one_chunk_per_source",
+            )
+        ]
         ordering = ["first_timestamp"]
 
     def __str__(self) -> str:
         return f"{self.session_id} {self.window_id} {self.first_timestamp:%H:%M:%S} ({self.event_count})"
 
     @classmethod
-    def store(cls, session: Session, window_id: str, events: Iterable[dict]) -> "RecordingChunk":
-        """Write rrweb events (any order) as a new chunk of the session; return the saved row."""
+    def store(
+        cls, session: Session, window_id: str, events: Iterable[dict], *, source_key: str = "", **fields: object
+    ) -> "RecordingChunk":
+        """Write rrweb events (any order) as a new chunk of the session; return the saved row.
+
+        `fields` sets extra columns (activity segments, counts) computed by the caller.
+        """
         ordered = sorted(events, key=lambda e: e.get("timestamp", 0))
         if not ordered:
             raise ValueError("a recording chunk needs at least one rrweb event")
@@ -228,6 +256,8 @@ class RecordingChunk(models.Model):
             event_count=len(ordered),
             byte_size=len(raw),
             has_full_snapshot=any(e.get("type") == 2 for e in ordered),
+            source_key=source_key,
+            **fields,
         )
         chunk.blob.save(f"{uuid.uuid4().hex}.jsonl.gz", ContentFile(gzip.compress(raw, 6)), save=False)
         chunk.save()
