@@ -4,6 +4,7 @@ from __future__ import annotations
 from django.contrib import admin
 
 from summaries.models import Event, Membership, Organization, Project, RecordingChunk, Session
+from summaries.models import SessionSummary
 
 
 class MembershipInline(admin.TabularInline):
@@ -83,3 +84,14 @@ class RecordingChunkAdmin(admin.ModelAdmin):
     search_fields = ["session__session_id", "window_id"]
     raw_id_fields = ["session"]
     list_select_related = ["session"]
+
+
+@admin.register(SessionSummary)
+class SessionSummaryAdmin(admin.ModelAdmin):
+    list_display = ["session", "engine", "model", "prompt_version", "status", "llm_calls", "input_tokens",
+                    "output_tokens", "cost_usd", "updated_at"]
+    list_filter = ["engine", "status", "prompt_version", "session__project"]
+    search_fields = ["session__session_id", "model", "focus", "error"]
+    raw_id_fields = ["session"]
+    list_select_related = ["session"]
+    readonly_fields = ["cache_key", "input_hash", "created_at", "updated_at", "validated_at"]

@@ -14,6 +14,7 @@ from summaries.models.captured import (
     new_secret_api_key,
 )
 from summaries.models.ingest import RawBatch
+from summaries.models.summary import SessionSummary, summary_cache_key
 
 __all__ = [
     "Event",
@@ -23,8 +24,10 @@ __all__ = [
     "RawBatch",
     "RecordingChunk",
     "Session",
+    "SessionSummary",
     "datetime_to_ms",
     "ms_to_datetime",
     "new_capture_token",
     "new_secret_api_key",
+    "summary_cache_key",
 ]

@@ -1,0 +1,136 @@
+"""What a user interacted with: the clicked element from posthog-js `$elements` / `$elements_chain`."""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import Any
+
+MAX_TEXT = 60
+
+# `tag.class1.class2:attr="value"attr2="value"` per element, elements joined by ';' (clicked element first).
+_CHAIN_ELEMENT = re.compile(r'^(?P<tag>[^.:]*)(?P<classes>(?:\.[^.:]+)*):?(?P<attrs>.*)$')
+_CHAIN_ATTR = re.compile(r'(?P<key>[\w\-$]+)="(?P<value>(?:\\.|[^"\\])*)"')
+
+
+@dataclass(frozen=True)
+class Element:
+    """One element of an autocapture chain."""
+
+    tag: str
+    text: str = ""
+    href: str = ""
+    element_id: str = ""
+    name: str = ""
+    input_type: str = ""
+    classes: tuple[str, ...] = ()
+    aria_label: str = ""
+
+
+def _split_chain(chain: str) -> list[str]:
+    """Split an elements chain on ';' outside quoted values."""
+    parts, buf, quoted, escaped = [], [], False, False
+    for ch in chain:
+        if escaped:
+            buf.append(ch)
+            escaped = False
+        elif ch == "\\":
+            buf.append(ch)
+            escaped = True
+        elif ch == '"':
+            buf.append(ch)
+            quoted = not quoted
+        elif ch == ";" and not quoted:
+            parts.append("".join(buf))
+            buf = []
+        else:
+            buf.append(ch)
+    if buf:
+        parts.append("".join(buf))
+    return parts
+
+
+def parse_elements_chain(chain: str) -> list[Element]:
+    """Elements of a `$elements_chain` string, clicked element first."""
+    elements = []
+    for raw in _split_chain(chain or ""):
+        m = _CHAIN_ELEMENT.match(raw)
+        if not m:
+            continue
+        attrs = {a.group("key"): a.group("value").replace('\\"', '"') for a in _CHAIN_ATTR.finditer(m.group("attrs"))}
+        classes = tuple(c for c in m.group("classes").split(".") if c)
+        elements.append(
+            Element(
+                tag=m.group("tag").lower(),
+                text=attrs.get("text", ""),
+                href=attrs.get("href", "") or attrs.get("attr__href", ""),
+                element_id=attrs.get("attr_id", "") or attrs.get("attr__id", ""),
+                name=attrs.get("attr__name", ""),
+                input_type=attrs.get("attr__type", ""),
+                classes=classes,
+                aria_label=attrs.get("attr__aria-label", ""),
+            )
+        )
+    return elements
+
+
+def parse_elements_list(items: list[dict[str, Any]]) -> list[Element]:
+    """Elements of a `$elements` list (posthog-js's default shape), clicked element first."""
+    elements = []
+    for item in items or []:
+        if not isinstance(item, dict):
+            continue
+        classes = item.get("attr__class") or item.get("classes") or ""
+        if isinstance(classes, str):
+            classes = classes.split()
+        elements.append(
+            Element(
+                tag=str(item.get("tag_name") or "").lower(),
+                text=str(item.get("$el_text") or item.get("text") or ""),
+                href=str(item.get("attr__href") or item.get("href") or ""),
+                element_id=str(item.get("attr__id") or item.get("attr_id") or ""),
+                name=str(item.get("attr__name") or ""),
+                input_type=str(item.get("attr__type") or ""),
+                classes=tuple(str(c) for c in classes),
+                aria_label=str(item.get("attr__aria-label") or ""),
+            )
+        )
+    return elements
+
+
+def event_elements(properties: dict[str, Any]) -> list[Element]:
+    """The element chain of an autocapture / rageclick / dead click event, whichever shape it came in."""
+    if properties.get("$elements"):
+        return parse_elements_list(properties["$elements"])
+    if properties.get("$elements_chain"):
+        return parse_elements_chain(str(properties["$elements_chain"]))
+    return []
+
+
+def clip(text: str, limit: int = MAX_TEXT) -> str:
+    """Whitespace-collapsed text cut to a limit."""
+    text = " ".join(str(text).split())
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+INTERACTIVE_TAGS = ("button", "a", "input", "select", "textarea", "label", "form", "option", "summary")
+
+
+def target_of(elements: list[Element], el_text: str = "") -> tuple[str, str, str]:
+    """(kind, label, href) of the thing the user interacted with: the nearest interactive ancestor."""
+    if not elements:
+        return "", clip(el_text), ""
+    target = next((e for e in elements[:6] if e.tag in INTERACTIVE_TAGS), elements[0])
+    text = el_text or target.text or next((e.text for e in elements[:3] if e.text), "")
+    label = clip(text) or target.aria_label or target.name or target.element_id
+    if not label and target.classes:
+        label = "." + target.classes[0]
+    kind = target.tag
+    if target.tag == "input" and target.input_type:
+        kind = f"input[{target.input_type}]"
+    href = target.href or next((e.href for e in elements[:6] if e.href), "")
+    return kind, clip(label), href
+
+
+def describe_target(properties: dict[str, Any]) -> tuple[str, str, str]:
+    """(kind, label, href) for an event's target element."""
+    return target_of(event_elements(properties), str(properties.get("$el_text") or ""))

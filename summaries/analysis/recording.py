@@ -1,0 +1,160 @@
+"""What the rrweb recording says about a session: activity, clicks, mutations, and the page's node tags."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+# rrweb EventType / IncrementalSource / MouseInteraction numbers.
+FULL_SNAPSHOT, INCREMENTAL, META, PLUGIN = 2, 3, 4, 6
+SRC_MUTATION, SRC_MOUSEMOVE, SRC_INTERACTION, SRC_SCROLL, SRC_RESIZE, SRC_INPUT = 0, 1, 2, 3, 4, 5
+SRC_TOUCHMOVE, SRC_MEDIA, SRC_DRAG, SRC_SELECTION = 6, 7, 12, 14
+CLICK = 2
+# PostHog counts these incremental sources as user activity.
+ACTIVE_SOURCES = frozenset({1, 2, 3, 4, 5, 6, 7, 12})
+
+
+@dataclass(frozen=True)
+class Click:
+    """A click seen in the recording."""
+
+    timestamp_ms: int
+    x: float
+    y: float
+    node_id: int
+    tag: str = ""
+    text: str = ""
+
+
+@dataclass(frozen=True)
+class Inactivity:
+    """A stretch with no user activity."""
+
+    start_ms: int
+    end_ms: int
+
+    @property
+    def seconds(self) -> float:
+        """Its length in seconds."""
+        return (self.end_ms - self.start_ms) / 1000
+
+
+def is_activity(event: dict[str, Any]) -> bool:
+    """True for rrweb events made by the user (mouse, scroll, input, touch...)."""
+    return event.get("type") == INCREMENTAL and (event.get("data") or {}).get("source") in ACTIVE_SOURCES
+
+
+def activity_times(rrweb_events: list[dict[str, Any]]) -> list[int]:
+    """Timestamps of user activity in the recording."""
+    return [int(e.get("timestamp") or 0) for e in rrweb_events if is_activity(e)]
+
+
+def inactivity_periods(
+    times: list[int], start_ms: int, end_ms: int, *, threshold_ms: int = 10_000
+) -> list[Inactivity]:
+    """Gaps of at least threshold_ms between activity (including before the first and after the last)."""
+    points = sorted(t for t in times if start_ms <= t <= end_ms)
+    edges = [start_ms, *points, end_ms]
+    return [Inactivity(a, b) for a, b in zip(edges, edges[1:]) if b - a >= threshold_ms]
+
+
+def active_seconds(times: list[int], *, threshold_ms: int = 10_000) -> float:
+    """Seconds of activity: time between activity points closer than the inactivity threshold."""
+    points = sorted(times)
+    return sum((b - a) for a, b in zip(points, points[1:]) if b - a < threshold_ms) / 1000
+
+
+class NodeIndex:
+    """Tag and short text of every DOM node seen in snapshots and mutations (enough to name a click target)."""
+
+    def __init__(self) -> None:
+        """An empty index."""
+        self.tags: dict[int, str] = {}
+        self.parents: dict[int, int] = {}
+        self.texts: dict[int, str] = {}
+        self.attrs: dict[int, dict[str, Any]] = {}
+
+    def add(self, node: dict[str, Any], parent: int | None = None) -> None:
+        """Index a serialized node and its children."""
+        stack = [(node, parent)]
+        while stack:
+            current, parent_id = stack.pop()
+            if not isinstance(current, dict):
+                continue
+            node_id = current.get("id")
+            if isinstance(node_id, int):
+                if parent_id is not None:
+                    self.parents[node_id] = parent_id
+                if current.get("type") == 2:
+                    self.tags[node_id] = str(current.get("tagName") or "").lower()
+                    self.attrs[node_id] = current.get("attributes") or {}
+                elif current.get("type") == 3 and parent_id is not None:
+                    text = " ".join(str(current.get("textContent") or "").split())
+                    if text and parent_id not in self.texts:
+                        self.texts[parent_id] = text[:60]
+            for child in current.get("childNodes") or []:
+                stack.append((child, node_id if isinstance(node_id, int) else parent_id))
+
+    def feed(self, event: dict[str, Any]) -> None:
+        """Update the index from a FullSnapshot or a Mutation event."""
+        data = event.get("data") or {}
+        if event.get("type") == FULL_SNAPSHOT and isinstance(data.get("node"), dict):
+            self.add(data["node"])
+        elif event.get("type") == INCREMENTAL and data.get("source") == SRC_MUTATION:
+            for add in data.get("adds") or []:
+                if isinstance(add, dict) and isinstance(add.get("node"), dict):
+                    self.add(add["node"], add.get("parentId"))
+
+    def interactive_tag(self, node_id: int) -> tuple[str, str]:
+        """(tag, text) of the node or its nearest interactive ancestor."""
+        current, depth, text = node_id, 0, ""
+        while current is not None and depth < 8:
+            tag = self.tags.get(current, "")
+            text = text or self.texts.get(current, "")
+            if tag in {"button", "a", "input", "select", "textarea", "label", "option", "summary"}:
+                return tag, text
+            current = self.parents.get(current)
+            depth += 1
+        return self.tags.get(node_id, ""), text
+
+
+def clicks_and_mutations(rrweb_events: list[dict[str, Any]]) -> tuple[list[Click], list[int], list[int], list[int]]:
+    """Clicks (with their target's tag), and times of mutations, scroll/selection changes and page loads."""
+    index = NodeIndex()
+    clicks: list[Click] = []
+    mutations: list[int] = []
+    scrolls: list[int] = []
+    loads: list[int] = []
+    for event in sorted(rrweb_events, key=lambda e: e.get("timestamp") or 0):
+        ts = int(event.get("timestamp") or 0)
+        kind = event.get("type")
+        data = event.get("data") or {}
+        if kind in (FULL_SNAPSHOT, META):
+            loads.append(ts)
+        index.feed(event)
+        if kind != INCREMENTAL:
+            continue
+        source = data.get("source")
+        if source == SRC_MUTATION:
+            if data.get("adds") or data.get("removes") or data.get("texts") or data.get("attributes"):
+                mutations.append(ts)
+        elif source in (SRC_SCROLL, SRC_SELECTION):
+            scrolls.append(ts)
+        elif source == SRC_INTERACTION and data.get("type") == CLICK:
+            node_id = int(data.get("id") or 0)
+            tag, text = index.interactive_tag(node_id)
+            clicks.append(Click(ts, float(data.get("x") or 0), float(data.get("y") or 0), node_id, tag, text))
+    return clicks, mutations, scrolls, loads
+
+
+def mouse_positions(rrweb_events: list[dict[str, Any]]) -> list[tuple[int, float, float]]:
+    """(time, x, y) of every recorded mouse position."""
+    out = []
+    for event in rrweb_events:
+        data = event.get("data") or {}
+        if event.get("type") == INCREMENTAL and data.get("source") in (SRC_MOUSEMOVE, SRC_TOUCHMOVE, SRC_DRAG):
+            base = int(event.get("timestamp") or 0)
+            for pos in data.get("positions") or []:
+                if isinstance(pos, dict):
+                    out.append((base + int(pos.get("timeOffset") or 0), float(pos.get("x") or 0), float(pos.get("y") or 0)))
+    out.sort()
+    return out
