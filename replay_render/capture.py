@@ -1,0 +1,214 @@
+"""Deterministic frame capture: rebuild the page with the rrweb Replayer in Chromium, seek, screenshot.
+
+The replay page is served to Chromium by the worker itself through request interception (the page
+lives at a made-up origin), so a render worker needs no web server; every other request (fonts,
+images, scripts and stylesheets of the recorded site) is failed at once so nothing waits on the
+network. No real-time playback is involved: frame n is `Replayer.pause(t_n)` then a screenshot.
+"""
+from __future__ import annotations
+
+import asyncio
+import base64
+import concurrent.futures
+import json
+import logging
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from functools import lru_cache
+from pathlib import Path
+from urllib.parse import urlsplit
+
+from django.conf import settings
+from django.template.loader import render_to_string
+
+from replay_render.browser import RenderBrowser
+from replay_render.timeline import clicks
+
+logger = logging.getLogger(__name__)
+
+REPLAY_ORIGIN = "http://recap.replay"
+REPLAY_PAGE = f"{REPLAY_ORIGIN}/replay.html"
+FOOTER_HEIGHT = 26
+
+
+class CaptureError(RuntimeError):
+    """The replay could not be captured (the page failed to build or to seek)."""
+
+
+@dataclass(frozen=True)
+class FrameSpec:
+    """What to show in one frame: the recording instant and the footer's text."""
+
+    timestamp_ms: int
+    time_text: str = ""
+    url: str = ""
+
+
+@dataclass
+class CaptureResult:
+    """Screenshots (JPEG bytes, one per frame) and what happened while taking them."""
+
+    images: list[bytes]
+    width: int
+    height: int
+    blocked_requests: list[str] = field(default_factory=list)
+    load_seconds: float = 0.0
+    capture_seconds: float = 0.0
+
+
+@lru_cache(maxsize=1)
+def _rrweb_assets() -> dict[str, tuple[str, bytes]]:
+    dist = Path(settings.NODE_MODULES) / "rrweb" / "dist"
+    script, style = dist / "rrweb.umd.min.cjs", dist / "style.css"
+    for path in (script, style):
+        if not path.exists():
+            raise CaptureError(f"{path} is missing: run `npm ci` (scripts/setup does) to install rrweb")
+    return {
+        "/rrweb/rrweb.umd.min.js": ("application/javascript; charset=utf-8", script.read_bytes()),
+        "/rrweb/style.css": ("text/css; charset=utf-8", style.read_bytes()),
+    }
+
+
+def replay_page_html(events: list[dict], *, footer: bool, click_visible_ms: int) -> bytes:
+    """The replay page's HTML for these events (click markers and footer configured)."""
+    config = {"footer": footer, "clicks": clicks(events), "click_visible_ms": click_visible_ms}
+    return render_to_string(
+        "replay_render/replay.html", {"config": config, "footer_height": FOOTER_HEIGHT}
+    ).encode()
+
+
+async def _serve(client, event: dict, assets: dict[str, tuple[str, bytes]], blocked: list[str]) -> None:
+    """Answer one intercepted request: the replay page's own files, or an immediate failure."""
+    request_id = event["requestId"]
+    url = event["request"]["url"]
+    try:
+        if url.startswith(REPLAY_ORIGIN + "/"):
+            found = assets.get(urlsplit(url).path)
+            status, (ctype, body) = (200, found) if found else (404, ("text/plain", b"not found"))
+            await client.send(
+                "Fetch.fulfillRequest",
+                {
+                    "requestId": request_id,
+                    "responseCode": status,
+                    "responseHeaders": [
+                        {"name": "Content-Type", "value": ctype},
+                        {"name": "Cache-Control", "value": "no-store"},
+                    ],
+                    "body": base64.b64encode(body).decode(),
+                },
+            )
+        elif url.startswith(("data:", "blob:", "about:")):
+            await client.send("Fetch.continueRequest", {"requestId": request_id})
+        else:
+            blocked.append(url)
+            await client.send("Fetch.failRequest", {"requestId": request_id, "errorReason": "BlockedByClient"})
+    except Exception as exc:  # the page may close while requests are in flight
+        logger.debug("intercepted request %s not answered: %s", url, exc)
+
+
+async def _capture_on_page(
+    page, events: list[dict], frames: list[FrameSpec], footer: bool, click_visible_ms: int, jpeg_quality: int,
+    result: CaptureResult, on_image: Callable[[bytes], None] | None,
+) -> None:
+    client = page._client  # the page's CDP session: the Fetch domain is not wrapped by pyppeteer
+    assets = dict(_rrweb_assets())
+    assets["/replay.html"] = ("text/html; charset=utf-8", replay_page_html(
+        events, footer=footer, click_visible_ms=click_visible_ms))
+    assets["/events.json"] = ("application/json", json.dumps(events, separators=(",", ":")).encode())
+    client.on("Fetch.requestPaused", lambda e: asyncio.ensure_future(_serve(client, e, assets, result.blocked_requests)))
+    await client.send("Fetch.enable", {"patterns": [{"urlPattern": "*"}]})
+    await page.setViewport({"width": result.width, "height": result.height, "deviceScaleFactor": 1})
+
+    started = time.perf_counter()
+    await page.goto(REPLAY_PAGE, waitUntil="load", timeout=30_000)
+    try:
+        await page.evaluate("() => window.recap.load()")
+    except Exception as exc:
+        raise CaptureError(f"the rrweb Replayer could not rebuild the page: {_js_message(exc)}") from exc
+    result.load_seconds = time.perf_counter() - started
+
+    started = time.perf_counter()
+    for frame in frames:
+        try:
+            await page.evaluate(
+                "(at, t, u) => window.recap.seek(at, t, u)", frame.timestamp_ms, frame.time_text, frame.url
+            )
+        except Exception as exc:
+            raise CaptureError(
+                f"the replay failed at recording time {frame.timestamp_ms}: {_js_message(exc)}"
+            ) from exc
+        shot = await client.send(
+            "Page.captureScreenshot", {"format": "jpeg", "quality": jpeg_quality, "optimizeForSpeed": True}
+        )
+        image = base64.b64decode(shot["data"])
+        if on_image is None:
+            result.images.append(image)
+        else:
+            on_image(image)
+    result.capture_seconds = time.perf_counter() - started
+
+
+def _js_message(exc: Exception) -> str:
+    text = str(exc).strip()
+    return text.splitlines()[0][:300] if text else exc.__class__.__name__
+
+
+def start_capture(
+    browser: RenderBrowser,
+    events: list[dict],
+    frames: list[FrameSpec],
+    viewport: tuple[int, int],
+    *,
+    footer: bool = True,
+    fps: int = 1,
+    timeout: float = 120.0,
+    jpeg_quality: int = 85,
+    on_image: Callable[[bytes], None] | None = None,
+) -> tuple[CaptureResult, concurrent.futures.Future]:
+    """Begin capturing on a fresh page of the shared browser; screenshots go to `on_image` as they are taken.
+
+    Returns the result being filled and a future that completes when the page is done. The
+    future raises TimeoutError when the capture takes longer than `timeout`; the page is closed
+    either way and the browser stays up for the next clip.
+    """
+    width, height = viewport
+    result = CaptureResult(images=[], width=width, height=height + (FOOTER_HEIGHT if footer else 0))
+    click_visible_ms = int(max(1000 / max(fps, 1), 500))
+
+    async def job() -> CaptureResult:
+        chromium = await browser.browser()
+        page = await chromium.newPage()
+        try:
+            await asyncio.wait_for(
+                _capture_on_page(page, events, frames, footer, click_visible_ms, jpeg_quality, result, on_image),
+                timeout,
+            )
+        finally:
+            try:
+                await asyncio.wait_for(page.close(), 5)
+            except Exception:  # a crashed page cannot be closed politely; the browser check handles it
+                pass
+        return result
+
+    return result, browser.submit(job)
+
+
+def capture_frames(
+    browser: RenderBrowser,
+    events: list[dict],
+    frames: list[FrameSpec],
+    viewport: tuple[int, int],
+    *,
+    footer: bool = True,
+    fps: int = 1,
+    timeout: float = 120.0,
+    jpeg_quality: int = 85,
+) -> CaptureResult:
+    """Screenshots of the replay at each frame's instant (kept in memory), taken on a fresh page."""
+    result, future = start_capture(
+        browser, events, frames, viewport, footer=footer, fps=fps, timeout=timeout, jpeg_quality=jpeg_quality
+    )
+    # The outer wait is a safety net for a browser that stops answering altogether.
+    future.result(timeout + 30)
+    return result

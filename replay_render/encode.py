@@ -1,0 +1,133 @@
+"""Encoding captured frames into a webm with moviepy (VP8 or VP9), and reading a clip back to check it."""
+from __future__ import annotations
+
+import io
+import os
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+from PIL import Image
+
+# Measured on replay frames here (bench/bench_render.py prints the comparison): VP9 in realtime mode with
+# row multithreading encodes as fast as VP8 or faster and gives files about half the size at 5 fps
+# (33 KB vs 57-63 KB for 10 s at 1166x732), so VP9 is the default; VP8 stays available
+# (RECAP_CLIP_CODEC=vp8) for players and models that lack VP9.
+CODECS: dict[str, dict[str, object]] = {
+    "vp8": {
+        "codec": "libvpx",
+        "params": ["-deadline", "realtime", "-cpu-used", "8", "-crf", "30", "-b:v", "150k",
+                   "-auto-alt-ref", "0", "-lag-in-frames", "0"],
+    },
+    "vp9": {
+        "codec": "libvpx-vp9",
+        "params": ["-deadline", "realtime", "-cpu-used", "8", "-row-mt", "1", "-crf", "40", "-b:v", "0",
+                   "-lag-in-frames", "0"],
+    },
+}
+
+
+class EncodeError(RuntimeError):
+    """ffmpeg could not write the clip."""
+
+
+@dataclass(frozen=True)
+class VideoInfo:
+    """What a webm file holds, read back with ffmpeg."""
+
+    duration_seconds: float
+    frame_count: int
+    width: int
+    height: int
+    fps: float
+
+
+def decode_image(data: bytes) -> np.ndarray:
+    """A screenshot (JPEG/PNG bytes) as an RGB array."""
+    with Image.open(io.BytesIO(data)) as image:
+        return np.asarray(image.convert("RGB"))
+
+
+class ClipEncoder:
+    """Streams frames into ffmpeg (moviepy's writer) as they are captured, so encoding overlaps capture."""
+
+    def __init__(self, path: Path, size: tuple[int, int], fps: int, *, codec: str = "vp9", threads: int = 2) -> None:
+        """Start ffmpeg writing a webm of `size` (width, height) at `fps` to `path`."""
+        from moviepy.video.io.ffmpeg_writer import FFMPEG_VideoWriter  # heavy import: render workers only
+
+        if codec not in CODECS:
+            raise EncodeError(f"unknown codec {codec!r}: use one of {', '.join(CODECS)}")
+        spec = CODECS[codec]
+        self.path, self.size, self.frame_count = path, size, 0
+        self._writer = FFMPEG_VideoWriter(
+            str(path), size, fps, codec=str(spec["codec"]), threads=threads,
+            ffmpeg_params=[*spec["params"], "-pix_fmt", "yuv420p"],
+        )
+
+    def add(self, image: bytes | np.ndarray) -> None:
+        """Append one frame (screenshot bytes or an RGB array of the clip's size)."""
+        frame = decode_image(image) if isinstance(image, (bytes, bytearray)) else image
+        if (frame.shape[1], frame.shape[0]) != tuple(self.size):
+            raise EncodeError(f"frame {self.frame_count} is {frame.shape[1]}x{frame.shape[0]}, the clip is "
+                              f"{self.size[0]}x{self.size[1]}")
+        try:
+            self._writer.write_frame(np.ascontiguousarray(frame, dtype=np.uint8))
+        except OSError as exc:
+            raise EncodeError(f"ffmpeg stopped while writing {self.path.name}: {str(exc)[:500]}") from exc
+        self.frame_count += 1
+
+    def close(self) -> int:
+        """Finish the file; return its size in bytes."""
+        self._writer.close()
+        if not self.frame_count:
+            raise EncodeError("no frames were captured, nothing to encode")
+        return self.path.stat().st_size
+
+    def abort(self) -> None:
+        """Stop ffmpeg and remove the partial file."""
+        try:
+            self._writer.close()
+        finally:
+            self.path.unlink(missing_ok=True)
+
+
+def encode_webm(images: list[bytes], fps: int, path: Path, *, codec: str = "vp9", threads: int = 2) -> int:
+    """Write the screenshots as a webm at `fps` to `path`; return its size in bytes."""
+    if not images:
+        raise EncodeError("no frames were captured, nothing to encode")
+    first = decode_image(images[0])
+    encoder = ClipEncoder(path, (first.shape[1], first.shape[0]), fps, codec=codec, threads=threads)
+    try:
+        encoder.add(first)
+        for image in images[1:]:
+            encoder.add(image)
+    except Exception:
+        encoder.abort()
+        raise
+    return encoder.close()
+
+
+def encode_webm_bytes(images: list[bytes], fps: int, *, codec: str = "vp9") -> bytes:
+    """Encode to a temporary file and return the webm's bytes."""
+    fd, name = tempfile.mkstemp(suffix=".webm", prefix="recap-clip-")
+    os.close(fd)
+    path = Path(name)
+    try:
+        encode_webm(images, fps, path, codec=codec)
+        return path.read_bytes()
+    finally:
+        path.unlink(missing_ok=True)
+
+
+def read_video(path: Path) -> tuple[VideoInfo, list[np.ndarray]]:
+    """Decode a video file completely with ffmpeg: its facts and every frame (RGB arrays)."""
+    import imageio_ffmpeg
+
+    reader = imageio_ffmpeg.read_frames(str(path))
+    meta = next(reader)
+    width, height = meta["size"]
+    frames = [np.frombuffer(raw, dtype=np.uint8).reshape(height, width, 3) for raw in reader]
+    fps = float(meta.get("fps") or 0)
+    duration = float(meta.get("duration") or 0) or (len(frames) / fps if fps else 0.0)
+    return VideoInfo(duration, len(frames), width, height, fps), frames
