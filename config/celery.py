@@ -10,4 +10,5 @@ os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
 app = Celery("recap")
 app.config_from_object("django.conf:settings", namespace="CELERY")
 app.autodiscover_tasks()
+app.autodiscover_tasks(["summaries.ingest"])  # capture tasks live in summaries/ingest/tasks.py
 app.autodiscover_tasks(["config"], related_name="workers")

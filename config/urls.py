@@ -11,6 +11,7 @@ urlpatterns = [
     path("healthz", health.healthz, name="healthz"),
     path("admin/", admin.site.urls),
     path("", include("summaries.urls")),
+    path("", include("summaries.ingest.urls")),
 ]
 
 if settings.DEBUG:  # pragma: no cover - production serves media from storage

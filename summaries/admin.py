@@ -95,3 +95,5 @@ class SessionSummaryAdmin(admin.ModelAdmin):
     raw_id_fields = ["session"]
     list_select_related = ["session"]
     readonly_fields = ["cache_key", "input_hash", "created_at", "updated_at", "validated_at"]
+
+from summaries.ingest.admin import RawBatchAdmin  # noqa: E402,F401 - registers the raw capture batch admin

@@ -1,0 +1,42 @@
+"""Admin for raw capture batches: see what arrived, what failed and why, and reprocess."""
+from __future__ import annotations
+
+from django.contrib import admin, messages
+from django.db.models import QuerySet
+from django.http import HttpRequest
+
+from summaries.ingest.batches import reprocess
+from summaries.models import RawBatch
+
+
+@admin.register(RawBatch)
+class RawBatchAdmin(admin.ModelAdmin):
+    """Raw batches by state; failed ones show their error and can be processed again."""
+
+    list_display = ["id", "project", "kind", "source", "received_at", "event_count", "rejected_count", "state",
+                    "attempts", "short_error"]
+    list_filter = ["state", "kind", "project"]
+    search_fields = ["=id", "source", "error"]
+    date_hierarchy = "received_at"
+    list_select_related = ["project", "project__organization"]
+    raw_id_fields = ["project"]
+    exclude = ["payload"]
+    readonly_fields = ["project", "kind", "source", "received_at", "sent_at", "user_agent", "payload_bytes",
+                       "event_count", "rejected_count", "state", "attempts", "error", "processed_at"]
+    actions = ["reprocess_batches"]
+
+    @admin.display(description="error")
+    def short_error(self, obj: RawBatch) -> str:
+        """The first line of the error."""
+        return obj.error.splitlines()[0][:120] if obj.error else ""
+
+    @admin.action(description="Reprocess selected batches now")
+    def reprocess_batches(self, request: HttpRequest, queryset: QuerySet[RawBatch]) -> None:
+        """Process the selected batches again (idempotent: nothing is added twice)."""
+        ok, failed = reprocess(list(queryset.values_list("pk", flat=True)))
+        level = messages.WARNING if failed else messages.SUCCESS
+        self.message_user(request, f"{ok} batch(es) processed, {failed} failed (see their error).", level)
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        """Batches come from capture and imports only."""
+        return False

@@ -1,0 +1,50 @@
+"""Celery tasks of capture: process a raw batch, sweep batches left pending, close idle sessions."""
+from __future__ import annotations
+
+from datetime import timedelta
+
+from celery import shared_task
+from django.conf import settings
+from django.utils import timezone
+
+from summaries.ingest.batches import enqueue_batch, max_attempts, process_batch
+from summaries.models import RawBatch, Session
+
+
+@shared_task(name="summaries.ingest.tasks.process_raw_batch", bind=True, acks_late=True, max_retries=5)
+def process_raw_batch(self, batch_id: int) -> dict | None:
+    """Turn a stored capture request into sessions, events and recording chunks (idempotent)."""
+    try:
+        result = process_batch(batch_id)
+    except Exception as exc:
+        batch = RawBatch.objects.filter(pk=batch_id).only("state", "attempts").first()
+        if batch is not None and batch.state == RawBatch.State.PENDING and batch.attempts < max_attempts():
+            raise self.retry(exc=exc, countdown=min(60, 5 * 2 ** batch.attempts))
+        raise
+    if result is None:
+        return None
+    return {"events": result.events_added, "duplicates": result.events_duplicate, "chunks": result.chunks_added}
+
+
+@shared_task(name="summaries.ingest.tasks.sweep_pending_batches")
+def sweep_pending_batches(older_than_seconds: int = 120) -> int:
+    """Queue batches still pending after a while (broker was down, worker died); returns how many."""
+    cutoff = timezone.now() - timedelta(seconds=older_than_seconds)
+    ids = list(
+        RawBatch.objects.filter(state=RawBatch.State.PENDING, received_at__lt=cutoff)
+        .order_by("received_at")
+        .values_list("pk", flat=True)[:1000]
+    )
+    for batch_id in ids:
+        enqueue_batch(batch_id)
+    return len(ids)
+
+
+@shared_task(name="summaries.ingest.tasks.complete_idle_sessions")
+def complete_idle_sessions() -> int:
+    """Mark sessions complete once nothing has arrived for RECAP_SESSION_IDLE_MINUTES; returns how many."""
+    minutes = int(getattr(settings, "RECAP_SESSION_IDLE_MINUTES", 30))
+    cutoff = timezone.now() - timedelta(minutes=minutes)
+    return Session.objects.filter(
+        ingestion_state=Session.IngestionState.RECEIVING, last_ingested_at__lt=cutoff
+    ).update(ingestion_state=Session.IngestionState.COMPLETE)
