@@ -64,6 +64,7 @@ class RenderBrowser:
         self.executable = executable or settings.CHROMIUM_PATH
         self.pid = os.getpid()
         self.launches = 0
+        self.broken = False
         self._loop: asyncio.AbstractEventLoop | None = None
         self._thread: threading.Thread | None = None
         self._browser: Any = None
@@ -100,7 +101,8 @@ class RenderBrowser:
         try:
             return future.result(timeout)
         except TimeoutError:
-            future.cancel()
+            # Not cancelled (that breaks pyppeteer's connection); the browser is replaced instead.
+            self.broken = True
             raise
 
     # -- the browser ------------------------------------------------------------------------
@@ -119,7 +121,8 @@ class RenderBrowser:
         if self._launch_lock is None:
             self._launch_lock = asyncio.Lock()
         async with self._launch_lock:
-            if not self._alive():
+            if self.broken or not self._alive():
+                self.broken = False
                 if self._browser is not None:
                     logger.warning("chromium is gone (crashed or killed); starting a new one")
                     await self._dispose()
@@ -159,10 +162,10 @@ class RenderBrowser:
         if browser is None:
             return
         process = getattr(browser, "process", None)
-        try:
-            await asyncio.wait_for(browser.close(), 5)
-        except Exception:  # already dead: nothing to close politely
-            pass
+        closing = asyncio.ensure_future(browser.close())
+        done, _ = await asyncio.wait({closing}, timeout=5)
+        if done and closing.exception() is not None:
+            logger.debug("chromium did not close politely: %s", closing.exception())
         if process is not None and process.poll() is None:
             process.kill()
             process.wait(5)

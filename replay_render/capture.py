@@ -149,6 +149,16 @@ async def _capture_on_page(
     result.capture_seconds = time.perf_counter() - started
 
 
+async def _close_page(page) -> None:
+    """Close a page if it is still open, waiting at most 5 s and never cancelling pyppeteer's futures."""
+    if page.isClosed():
+        return
+    closing = asyncio.ensure_future(page.close())
+    done, _ = await asyncio.wait({closing}, timeout=5)
+    if done and closing.exception() is not None:
+        logger.debug("closing the replay page failed: %s", closing.exception())
+
+
 def _js_message(exc: Exception) -> str:
     text = str(exc).strip()
     return text.splitlines()[0][:300] if text else exc.__class__.__name__
@@ -179,17 +189,24 @@ def start_capture(
     async def job() -> CaptureResult:
         chromium = await browser.browser()
         page = await chromium.newPage()
+        work = asyncio.ensure_future(
+            _capture_on_page(page, events, frames, footer, click_visible_ms, jpeg_quality, result, on_image)
+        )
         try:
-            await asyncio.wait_for(
-                _capture_on_page(page, events, frames, footer, click_visible_ms, jpeg_quality, result, on_image),
-                timeout,
-            )
+            # Waiting without cancelling: pyppeteer breaks its connection when a pending command's
+            # future is cancelled, so a timeout closes the page and lets the capture fail by itself.
+            done, _ = await asyncio.wait({work}, timeout=timeout)
+            if not done:
+                await _close_page(page)
+                await asyncio.wait({work}, timeout=5)
+                if not work.done():
+                    browser.broken = True  # something hangs below the page: start afresh next time
+                else:
+                    work.exception()  # retrieved: the page closing under it is expected
+                raise TimeoutError(f"capture took longer than {timeout:.0f} s")
+            return work.result()
         finally:
-            try:
-                await asyncio.wait_for(page.close(), 5)
-            except Exception:  # a crashed page cannot be closed politely; the browser check handles it
-                pass
-        return result
+            await _close_page(page)
 
     return result, browser.submit(job)
 

@@ -15,7 +15,7 @@ from pathlib import Path
 
 from django.conf import settings
 from django.core.files import File
-from django.db.models import F, Q
+from django.db.models import F, Max, Q
 from django.utils import timezone
 
 from replay_render.browser import BrowserUnavailable, RenderBrowser, shared_browser
@@ -145,7 +145,8 @@ def render(clip: Clip, *, browser: RenderBrowser | None = None, force: bool = Fa
         events = session.rrweb_events(clip.start_time, clip.end_time, from_full_snapshot=True)
     except (OSError, ValueError) as exc:
         return _fail(clip, Clip.Failure.CORRUPT, f"the recording could not be read from storage: {exc}", started)
-    if not events:
+    recording_end = session.recording_chunks.aggregate(end=Max("last_timestamp"))["end"]
+    if not events or recording_end is None or recording_end < clip.start_time:
         return _fail(clip, Clip.Failure.NO_RECORDING, "the session has no recording in this window", started)
     try:
         validate_events(events)

@@ -1,0 +1,124 @@
+"""Frames show the recorded DOM at the right instant, and the recorded site's remote assets never delay a render."""
+from __future__ import annotations
+
+import asyncio
+import threading
+import time
+from collections.abc import Iterator
+from datetime import timedelta
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pytest
+
+from replay_render.encode import read_video
+from replay_render.models import Clip
+from replay_render.rendering import render_clip
+from replay_render.sample import store_recording
+from summaries.models import Organization, Project, ms_to_datetime
+from tests.test_render_recorder import record_in_chromium
+
+pytestmark = [pytest.mark.django_db, pytest.mark.browser]
+
+GREEN = np.array([0, 200, 0])
+
+PAGE = """<!doctype html><html><head><style>
+ body { margin: 0; background: #fff; font: 16px sans-serif; }
+ #banner { position: absolute; left: 40px; top: 60px; width: 240px; height: 120px; background: rgb(0, 200, 0); }
+</style></head><body><h1 style="margin:8px">Checkout</h1></body></html>"""
+
+
+@pytest.fixture
+def project() -> Project:
+    org = Organization.objects.create(name="Acme", slug="acme")
+    return Project.objects.create(organization=org, name="Shop")
+
+
+def _is_green(frame: np.ndarray) -> bool:
+    """True when the banner's area (60..180, 40..280 in page pixels) is the banner's green."""
+    patch = frame[80:160, 60:260].reshape(-1, 3).mean(axis=0)
+    return bool(np.abs(patch - GREEN).max() < 40)
+
+
+def test_text_inserted_by_a_mutation_appears_only_in_later_frames(project: Project) -> None:
+    async def insert_banner_later(page: Any) -> None:
+        await asyncio.sleep(1.2)
+        await page.evaluate("""() => {
+            const div = document.createElement('div');
+            div.id = 'banner'; div.textContent = 'Payment failed';
+            document.body.appendChild(div);
+            window.__insertedAt = Date.now();
+        }""")
+        await asyncio.sleep(1.2)
+
+    events = record_in_chromium(PAGE, insert_banner_later, viewport=(480, 270))
+    inserted_at = next(
+        e["timestamp"] for e in events
+        if e["type"] == 3 and e["data"]["source"] == 0 and "Payment failed" in str(e["data"]["adds"])
+    )
+    session = store_recording(project, "mutation-1", events, chunk_events=3)
+    start = ms_to_datetime(events[0]["timestamp"])
+    clip = render_clip(session, start, start + timedelta(seconds=2.4), fps=5, footer=False)
+    assert clip.state == Clip.State.DONE, clip.failure_reason
+
+    info, frames = read_video(Path(clip.file.path))
+    assert info.frame_count == len(clip.frame_times) == 12
+    shown = [_is_green(frame) for frame in frames]
+    expected = [t >= inserted_at for t in clip.frame_times]
+    assert any(expected) and not all(expected), "the window must straddle the insertion"
+    assert shown == expected
+
+
+@pytest.fixture
+def slow_asset_server() -> Iterator[dict[str, Any]]:
+    """A 127.0.0.1 server that answers every request only after 8 s, counting hits."""
+    state: dict[str, Any] = {"hits": 0, "slow": False}
+
+    class Handler(BaseHTTPRequestHandler):
+        def log_message(self, *args: Any) -> None:
+            return
+
+        def do_GET(self) -> None:
+            state["hits"] += 1
+            if state["slow"]:
+                time.sleep(8)
+            body = b"body{}" if self.path.endswith(".css") else b"x"
+            self.send_response(200)
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    server.daemon_threads = True
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    state["url"] = f"http://127.0.0.1:{server.server_address[1]}"
+    try:
+        yield state
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+def test_remote_assets_are_blocked_without_delay(project: Project, slow_asset_server: dict[str, Any]) -> None:
+    base = slow_asset_server["url"]
+    page = f"""<!doctype html><html><head>
+      <link rel="stylesheet" href="{base}/site.css">
+      <style>@font-face {{ font-family: Brand; src: url({base}/brand.woff2); }} h1 {{ font-family: Brand; }}</style>
+      </head><body><h1>Shop</h1><img src="{base}/hero.png" width="100" height="50">
+      <script src="{base}/tracker.js"></script></body></html>"""
+    events = record_in_chromium(page, None, viewport=(400, 240))
+    session = store_recording(project, "assets-1", events)
+    slow_asset_server["hits"] = 0
+    slow_asset_server["slow"] = True  # were the renderer to fetch anything, each request would take 8 s
+
+    start = ms_to_datetime(events[0]["timestamp"])
+    began = time.monotonic()
+    clip = render_clip(session, start, start + timedelta(seconds=1), fps=1, footer=False)
+    elapsed = time.monotonic() - began
+
+    assert clip.state == Clip.State.DONE, clip.failure_reason
+    assert slow_asset_server["hits"] == 0
+    assert clip.blocked_request_count >= 2  # at least the stylesheet and the image
+    assert elapsed < 6
