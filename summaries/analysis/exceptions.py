@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import re
+from urllib.parse import urlsplit
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -45,6 +46,12 @@ class ExceptionInfo:
         return bool(API_WORDS.search(haystack))
 
 
+def _file_name(source: str) -> str:
+    """The file name of a stack frame's source, without scheme and host (every URL would say 'http')."""
+    path = urlsplit(source).path if "://" in source else source
+    return path.rsplit("/", 1)[-1]
+
+
 def exception_info(properties: dict[str, Any]) -> ExceptionInfo:
     """Parse posthog-js `$exception_list` (or the older flat properties)."""
     items = properties.get("$exception_list") or []
@@ -57,7 +64,7 @@ def exception_info(properties: dict[str, Any]) -> ExceptionInfo:
         value=str(first.get("value") or properties.get("$exception_message") or ""),
         handled=bool(mechanism.get("handled", False)),
         frames=len(frames),
-        sources=tuple(str(f.get("filename") or f.get("abs_path") or "") for f in frames[-8:]),
+        sources=tuple(_file_name(str(f.get("filename") or f.get("abs_path") or "")) for f in frames[-8:]),
         functions=tuple(str(f.get("function") or "") for f in frames[-8:]),
     )
 

@@ -183,6 +183,7 @@ def _event_rows(events: list[InputEvent], taken: set[str]) -> tuple[list[Row], d
         elif not name.startswith("$"):
             kind = name
             detail = _custom_detail(event.properties)
+            facts = {"custom": True}
         elif name in ("$screen",):
             detail = clip(str(event.properties.get("$screen_name") or ""), 60)
         rows.append(

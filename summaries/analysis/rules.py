@@ -1,0 +1,354 @@
+"""The rule engine: a deterministic summary in the same schema as the LLM's, with no model call.
+
+Segments come from navigation and long inactivity; key actions from clicks, inputs, submits and problems.
+A problem (failed API request, API-related exception, dead or rage click, a form that keeps failing) counts
+only when it hits the user's path: right after something the user did. What follows decides its weight:
+  - blocking: the user abandons that flow afterwards, or tries again and fails again;
+  - non-blocking: the user still gets through (a later attempt works, or they move on to a new page);
+Errors off the user's path (background exceptions, requests the app retried by itself) are ignored.
+"""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from typing import Any
+
+from summaries.analysis.prompt_data import PromptInput, Row
+
+RULES_VERSION = "rules-v1"
+USER_ACTIONS = ("click", "submit", "change")
+PROBLEM_KINDS = ("request_failed", "exception", "dead_click", "rageclick", "repeated_submit")
+# A problem this soon after a user action is a consequence of it.
+ON_PATH_MS = 5000
+# Problems this close together on one page are one incident.
+INCIDENT_MS = 5000
+# A new segment starts after this much inactivity even on the same page.
+SEGMENT_IDLE_MS = 60_000
+MAX_KEY_ACTIONS_PER_SEGMENT = 10
+SUBMIT_WORDS = re.compile(
+    r"pay|place|submit|continue|sign|log ?in|register|save|apply|checkout|next|confirm|create|send|order|buy|book",
+    re.IGNORECASE,
+)
+
+# Custom product events whose names say a flow finished (order_completed, signed_up...) or failed.
+SUCCESS_EVENT = re.compile(r"complete|success|placed|created|confirm|purchase|paid|signed.?up|submitted|added|saved",
+                           re.IGNORECASE)
+FAILURE_EVENT = re.compile(r"fail|error|denied|declined|invalid|reject", re.IGNORECASE)
+
+
+@dataclass
+class Incident:
+    """One problem (possibly repeated) that hit something the user did."""
+
+    rows: list[Row]
+    trigger: Row | None
+    path: str
+    kind: str
+    attempts: int = 1
+    recovered: bool = False
+    abandoned: bool = False
+    workaround: str = ""
+    later_rows: list[Row] = field(default_factory=list)
+
+    @property
+    def first(self) -> Row:
+        """The row that best shows the problem in its first occurrence (a failed request over a retry...)."""
+        start = self.rows[0].timestamp_ms
+        first_burst = [r for r in self.rows if r.timestamp_ms - start <= INCIDENT_MS]
+        return min(first_burst, key=lambda r: (PROBLEM_KINDS.index(r.kind), r.timestamp_ms))
+
+    @property
+    def blocking(self) -> bool:
+        """Blocking unless the user got through afterwards."""
+        return not self.recovered
+
+
+def _is_submit_like(row: Row) -> bool:
+    """A submit, or a click on something that reads like a submit button."""
+    if row.kind == "submit":
+        return True
+    return row.kind == "click" and bool(SUBMIT_WORDS.search(row.target)) and not row.target.startswith("a ")
+
+
+def _problem_rows(rows: list[Row]) -> list[Row]:
+    """Rows that may be problems: failed requests the user could see, API errors, dead/rage clicks."""
+    out = []
+    for row in rows:
+        if row.kind == "request_failed" and not row.facts.get("auto_recovered"):
+            out.append(row)
+        elif row.kind == "exception" and row.facts.get("api_related"):
+            out.append(row)
+        elif row.kind in ("dead_click", "rageclick"):
+            out.append(row)
+    return out
+
+
+def _repeated_submits(rows: list[Row]) -> list[Row]:
+    """Submit-like actions the user repeats on the same page without getting anywhere (a form that keeps failing)."""
+    out: list[Row] = []
+    by_page: dict[tuple[str, str], list[Row]] = {}
+    for row in rows:
+        if row.kind == "pageview":
+            by_page.clear()
+        if _is_submit_like(row):
+            key = (row.path, row.target)
+            previous = by_page.setdefault(key, [])
+            # Two submits of the same thing over 1.5 s apart with no navigation between: the first did not work.
+            if previous and row.timestamp_ms - previous[-1].timestamp_ms > 1500:
+                first = previous[0]
+                if not any(r is first for r in out):
+                    synthetic = Row(first.event_id, first.timestamp_ms, "repeated_submit", first.window, first.url,
+                                    first.target, "", first.uuid, first.source, dict(first.facts))
+                    out.append(synthetic)
+            previous.append(row)
+    return out
+
+
+def _trigger_before(rows: list[Row], problem: Row) -> Row | None:
+    """The user action the problem followed (same page, within ON_PATH_MS), if any."""
+    if problem.kind in ("dead_click", "rageclick", "repeated_submit"):
+        return problem
+    best = None
+    for row in rows:
+        if row.timestamp_ms > problem.timestamp_ms:
+            break
+        if row.kind in USER_ACTIONS and problem.timestamp_ms - row.timestamp_ms <= ON_PATH_MS and row.path == problem.path:
+            best = row
+    return best
+
+
+def find_incidents(prepared: PromptInput) -> list[Incident]:
+    """Problems on the user's path, grouped into incidents and classified blocking / non-blocking."""
+    rows = prepared.rows
+    problems = sorted(_problem_rows(rows) + _repeated_submits(rows), key=lambda r: r.timestamp_ms)
+    incidents: list[Incident] = []
+    for problem in problems:
+        if problem.kind == "repeated_submit" and any(
+            r.kind != "repeated_submit" and 0 <= r.timestamp_ms - problem.timestamp_ms <= ON_PATH_MS for r in problems
+        ):
+            continue  # the retry is explained by a real error right after the first attempt
+        trigger = _trigger_before(rows, problem)
+        if trigger is None:
+            continue  # off the user's path: background errors, page-load noise
+        current = incidents[-1] if incidents else None
+        if current and current.path == problem.path and problem.timestamp_ms - current.rows[-1].timestamp_ms <= INCIDENT_MS:
+            current.rows.append(problem)
+            continue
+        same_trigger = next(
+            (i for i in reversed(incidents)
+             if i.path == problem.path and i.trigger is not None and trigger.target and i.trigger.target == trigger.target
+             and not _navigated_between(rows, i.rows[-1].timestamp_ms, problem.timestamp_ms)),
+            None,
+        )
+        if same_trigger is not None:
+            # The user tried the same thing again and it failed again.
+            same_trigger.attempts += 1
+            same_trigger.rows.append(problem)
+            continue
+        incidents.append(Incident(rows=[problem], trigger=trigger, path=problem.path, kind=_kind(problem)))
+    for incident in incidents:
+        incident.kind = _kind(incident.first)
+        _classify(incident, rows)
+    return [i for i in incidents if not _ignorable(i)]
+
+
+def _kind(problem: Row) -> str:
+    """What sort of problem an incident is, in product words."""
+    return {
+        "request_failed": "api_error",
+        "exception": "api_error",
+        "dead_click": "dead_click",
+        "rageclick": "rage_click",
+        "repeated_submit": "failing_form",
+    }.get(problem.kind, problem.kind)
+
+
+def _navigated_between(rows: list[Row], start: int, end: int) -> bool:
+    """True when a page view happened between two moments."""
+    return any(r.kind == "pageview" and start < r.timestamp_ms < end for r in rows)
+
+
+def _section(path: str) -> str:
+    """The first path segment: /product/a and /product/b are the same section."""
+    return (path or "/").strip("/").split("/", 1)[0]
+
+
+def _classify(incident: Incident, rows: list[Row]) -> None:
+    """Decide whether the user got through after the incident, or abandoned the flow.
+
+    Getting through means: the product reported success (order_completed, signed_up...), or the user moved
+    forward from the incident's page to a page of another section they had not seen before. Going back,
+    to a sibling page (another product), staying put, or the session ending is abandonment.
+    """
+    last = incident.rows[-1].timestamp_ms
+    start = incident.first.timestamp_ms
+    visited_before = {r.path for r in rows if r.timestamp_ms < start and r.path}
+    after = [r for r in rows if r.timestamp_ms > last]
+    incident.later_rows = after
+    for row in after:
+        if row.facts.get("custom") and SUCCESS_EVENT.search(row.kind) and not FAILURE_EVENT.search(row.kind):
+            incident.recovered = True
+            incident.workaround = f"reached {row.kind}"
+            return
+        if row.kind == "pageview" and row.path:
+            if row.path in visited_before or _section(row.path) == _section(incident.path) or row.path == incident.path:
+                if row.path != incident.path:
+                    break  # went back or sideways: that flow was abandoned
+                continue
+            incident.recovered = True
+            incident.workaround = f"moved on to {row.path}"
+            return
+    incident.abandoned = True
+
+
+def _ignorable(incident: Incident) -> bool:
+    """Single dead clicks that the user simply moved past are usually false positives (dropdowns, carousels)."""
+    return incident.kind in ("dead_click", "rage_click") and incident.recovered and incident.attempts == 1 and len(incident.rows) == 1
+
+
+# --- segments and key actions -------------------------------------------------------------------------------
+
+
+def page_name(path: str, title: str = "") -> str:
+    """A readable page name from a title or URL path."""
+    if title:
+        return title
+    parts = [p for p in (path or "/").split("/") if p and not re.fullmatch(r"[\d\-a-f]{6,}|\d+", p)]
+    if not parts:
+        return "Home page"
+    return " ".join(parts[-2:]).replace("-", " ").replace("_", " ").capitalize() + " page"
+
+
+def split_segments(prepared: PromptInput) -> list[list[Row]]:
+    """Rows grouped by page visit; a long idle stretch also starts a new segment."""
+    segments: list[list[Row]] = []
+    current: list[Row] = []
+    current_path = None
+    for row in prepared.rows:
+        new_page = row.kind == "pageview" and row.path != current_path
+        long_idle = row.kind == "idle" and row.facts.get("end_ms", 0) - row.timestamp_ms >= SEGMENT_IDLE_MS
+        if current and (new_page or (long_idle and any(r.kind in USER_ACTIONS for r in current))):
+            segments.append(current)
+            current = []
+        if row.kind == "pageview" or (current_path is None and row.path):
+            current_path = row.path
+        current.append(row)
+    if current:
+        segments.append(current)
+    return segments
+
+
+def describe_row(row: Row) -> str:
+    """What a row means, in one short sentence."""
+    target = row.target or "the page"
+    if row.kind == "click":
+        return f"Clicked {target}" + (f" ({row.detail})" if row.detail else "")
+    if row.kind == "submit":
+        return f"Submitted {target}"
+    if row.kind == "change":
+        return f"Changed {target}"
+    if row.kind == "pageview":
+        return f"Opened {row.path or row.url}"
+    if row.kind == "request_failed":
+        return f"Request failed: {row.detail}"
+    if row.kind == "exception":
+        return f"Error: {row.detail}"
+    if row.kind == "dead_click":
+        return f"Clicked {target} and nothing happened"
+    if row.kind == "rageclick":
+        return f"Clicked {target} repeatedly in frustration"
+    if row.kind == "repeated_submit":
+        return f"Tried {target} again without getting further"
+    return f"{row.kind}" + (f": {row.detail}" if row.detail else "")
+
+
+def _incident_description(incident: Incident) -> str:
+    """What went wrong and what the user did next."""
+    text = describe_row(incident.first)
+    if incident.trigger is not None and incident.trigger is not incident.first and incident.trigger.kind in USER_ACTIONS:
+        text += f" after {describe_row(incident.trigger)[0].lower()}{describe_row(incident.trigger)[1:]}"
+    if incident.attempts > 1:
+        text += f"; failed on {incident.attempts} attempts"
+    if incident.recovered:
+        text += f"; the user got through ({incident.workaround})"
+    else:
+        text += "; the user gave up on this step"
+    return text
+
+
+def summarize_with_rules(prepared: PromptInput) -> dict[str, Any]:
+    """A validated, grounded summary (model-output shape) built deterministically from prepared input."""
+    incidents = find_incidents(prepared)
+    by_row = {i.first.event_id: i for i in incidents}
+    segments_rows = split_segments(prepared)
+    segments, key_actions, outcomes = [], [], {}
+    for index, seg_rows in enumerate(segments_rows):
+        path = next((r.path for r in seg_rows if r.path), "")
+        title = next((r.detail for r in seg_rows if r.kind == "pageview" and r.detail), "")
+        segments.append({
+            "index": index,
+            "name": page_name(path, title),
+            "start_event_id": seg_rows[0].event_id,
+            "end_event_id": seg_rows[-1].event_id,
+        })
+        flagged, ordinary = [], []
+        last_action = None
+        for row in seg_rows:
+            incident = by_row.get(row.event_id)
+            if incident is not None:
+                flagged.append({
+                    "segment_index": index,
+                    "event_id": row.event_id,
+                    "description": _incident_description(incident),
+                    "abandonment": incident.abandoned,
+                    "confusion": incident.attempts > 1 or incident.kind in ("rage_click", "failing_form", "dead_click"),
+                    "exception": "blocking" if incident.blocking else "non-blocking",
+                })
+            elif row.kind in USER_ACTIONS or row.facts.get("custom"):
+                if last_action is not None and last_action.kind == row.kind and last_action.target == row.target \
+                        and row.timestamp_ms - last_action.timestamp_ms < 3000:
+                    continue
+                last_action = row
+                ordinary.append({
+                    "segment_index": index,
+                    "event_id": row.event_id,
+                    "description": describe_row(row),
+                    "abandonment": False,
+                    "confusion": False,
+                    "exception": None,
+                })
+        room = max(0, MAX_KEY_ACTIONS_PER_SEGMENT - len(flagged))
+        if len(ordinary) > room:
+            step = len(ordinary) / room if room else 0
+            ordinary = [ordinary[int(i * step)] for i in range(room)] if room else []
+        key_actions += flagged + ordinary
+        seg_ids = {r.event_id for r in seg_rows}
+        blocking_here = [i for i in incidents if i.first.event_id in seg_ids and i.blocking]
+        non_blocking_here = [i for i in incidents if i.first.event_id in seg_ids and not i.blocking]
+        actions_here = sum(1 for r in seg_rows if r.kind in USER_ACTIONS)
+        summary = f"{actions_here} interaction(s) on {path or 'the page'}"
+        if blocking_here:
+            summary += "; blocked: " + "; ".join(describe_row(i.first) for i in blocking_here)
+        if non_blocking_here:
+            summary += "; got past: " + "; ".join(describe_row(i.first) for i in non_blocking_here)
+        outcomes[index] = {"success": not blocking_here, "summary": summary + " (rule-based)"}
+    blocking = [i for i in incidents if i.blocking]
+    pages = []
+    for seg in segments:
+        if not pages or pages[-1] != seg["name"]:
+            pages.append(seg["name"])
+    journey = " -> ".join(pages[:8]) + (" -> ..." if len(pages) > 8 else "")
+    if blocking:
+        description = (f"Rule-based: the user went {journey} and was blocked: "
+                       + "; ".join(_incident_description(i) for i in blocking) + ".")
+    elif incidents:
+        description = f"Rule-based: the user went {journey}; problems met were worked around."
+    else:
+        description = f"Rule-based: the user went {journey} with no problem on their path."
+    return {
+        "segments": segments,
+        "key_actions": key_actions,
+        "segment_outcomes": outcomes,
+        "session_outcome": {"success": not blocking, "description": description},
+        "grounding": {"referenced_ids": len(key_actions) + 2 * len(segments), "invented_ids": [], "invented_ratio": 0.0},
+    }
