@@ -12,6 +12,7 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("", include("summaries.urls")),
     path("", include("summaries.ingest.urls")),
+    path("", include("replay_render.urls")),
 ]
 
 if settings.DEBUG:  # pragma: no cover - production serves media from storage
