@@ -105,3 +105,13 @@ def email_in(properties: dict) -> str:
                 if isinstance(value, str) and len(value) <= 254 and EMAIL_RE.match(value.strip()):
                     return value.strip()
     return ""
+
+
+def is_identified(name: str, properties: dict) -> bool:
+    """True when an event belongs to an identified person ($identify, or posthog-js's identified flags)."""
+    return (
+        name == "$identify"
+        or properties.get("$is_identified") is True
+        or bool(properties.get("$anon_distinct_id"))
+        or bool(email_in(properties))
+    )

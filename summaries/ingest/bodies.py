@@ -3,11 +3,13 @@ from __future__ import annotations
 
 import base64
 import json
+import re
 import zlib
 from typing import Any
 from urllib.parse import parse_qs
 
 GZIP_MAGIC = b"\x1f\x8b"
+BASE64_CHARS = re.compile(r"^[A-Za-z0-9+/_-]*$")
 
 
 class BodyError(Exception):
@@ -68,7 +70,9 @@ def decode_lz64(text: str) -> str:
 
 def decode_base64_text(text: str) -> bytes:
     """Base64 (standard or url-safe, padding optional) to bytes."""
-    cleaned = "".join(text.split())
+    cleaned = "".join(text.split()).rstrip("=")
+    if not BASE64_CHARS.match(cleaned):
+        raise BodyError("body `data` is not valid base64")
     cleaned += "=" * (-len(cleaned) % 4)
     try:
         if "-" in cleaned or "_" in cleaned:

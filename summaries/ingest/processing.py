@@ -13,7 +13,7 @@ from django.db import IntegrityError, transaction
 from django.db.models import Count, Max, Min, Q
 from django.utils import timezone
 
-from summaries.ingest.assembly import ChunkFigures, EventFigures, assemble, email_in
+from summaries.ingest.assembly import ChunkFigures, EventFigures, assemble, email_in, is_identified
 from summaries.ingest.payload import SNAPSHOT_EVENT, parse_timestamp
 from summaries.ingest.rrweb import RecordingError, decompress_event, is_rrweb_event, recording_stats
 from summaries.models import Event, Project, RecordingChunk, Session, datetime_to_ms, ms_to_datetime
@@ -50,6 +50,7 @@ class _Incoming:
     first_url_at: datetime | None = None
     latest_at: datetime | None = None
     latest_distinct_id: str = ""
+    identified: bool = False
     email: str = ""
     email_at: datetime | None = None
 
@@ -58,10 +59,12 @@ class _Incoming:
         if url and (self.first_url_at is None or at < self.first_url_at):
             self.first_url, self.first_url_at = url[:2048], at
 
-    def offer_identity(self, distinct_id: str, email: str, at: datetime) -> None:
-        """Keep the latest distinct id and the latest email seen."""
-        if distinct_id and (self.latest_at is None or at >= self.latest_at):
-            self.latest_distinct_id, self.latest_at = distinct_id, at
+    def offer_identity(self, distinct_id: str, email: str, at: datetime, identified: bool) -> None:
+        """Keep the latest distinct id (an identified one beats any anonymous one) and the latest email."""
+        better = identified and not self.identified
+        same_kind = identified == self.identified
+        if distinct_id and (better or (same_kind and (self.latest_at is None or at >= self.latest_at))):
+            self.latest_distinct_id, self.latest_at, self.identified = distinct_id, at, identified
         if email and (self.email_at is None or at >= self.email_at):
             self.email, self.email_at = email, at
 
@@ -160,9 +163,9 @@ def _reassemble(sessions: dict[str, Session], incoming: dict[str, _Incoming], ch
             setattr(session, name, value)
         if seen.first_url_at and (session.first_url_at is None or seen.first_url_at < session.first_url_at):
             session.first_url, session.first_url_at = seen.first_url, seen.first_url_at
-        if seen.latest_distinct_id and (
-            not session.distinct_id or previous_end is None or seen.latest_at >= previous_end
-        ):
+        # An identified id always replaces the anonymous one; anonymous ids only fill an empty field,
+        # so late anonymous data never undoes an identification.
+        if seen.latest_distinct_id and (seen.identified or not session.distinct_id):
             session.distinct_id = seen.latest_distinct_id
         if seen.email and (not session.person_email or previous_end is None or seen.email_at >= previous_end):
             session.person_email = seen.email
@@ -194,12 +197,15 @@ def process_events(project: Project, events: list[dict]) -> ProcessResult:
         event["_at"] = at
         if event["event"] == SNAPSHOT_EVENT:
             snapshots[(sid, str(props.get("$window_id") or ""))].extend(props.get("$snapshot_data") or [])
+            incoming[sid].offer_identity(str(event.get("distinct_id") or ""), "", at, False)
         else:
             analytics[sid].append(event)
             url = props.get("$current_url")
             if isinstance(url, str):
                 incoming[sid].offer_url(url, at)
-        incoming[sid].offer_identity(str(event.get("distinct_id") or ""), email_in(props), at)
+            incoming[sid].offer_identity(
+                str(event.get("distinct_id") or ""), email_in(props), at, is_identified(event["event"], props)
+            )
     session_ids = set(analytics) | {sid for sid, _ in snapshots}
     if not session_ids:
         return result
