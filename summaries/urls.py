@@ -3,10 +3,11 @@ from __future__ import annotations
 
 from django.urls import path
 
-from summaries import views
+from summaries import summary_views, views
 
 app_name = "summaries"
 
 urlpatterns = [
     path("", views.home, name="home"),
+    path("sessions/<int:pk>/summary/", summary_views.session_summary, name="session_summary"),
 ]
