@@ -30,6 +30,8 @@ SUBMIT_WORDS = re.compile(
     re.IGNORECASE,
 )
 
+# Targets whose clicks often change nothing visible by design: native dropdowns, fields, labels, page.
+NO_REACTION_EXPECTED = frozenset({"select", "option", "input", "textarea", "label", "html", "body", ""})
 # Custom product events whose names say a flow finished (order_completed, signed_up...) or failed.
 SUCCESS_EVENT = re.compile(r"complete|success|placed|created|confirm|purchase|paid|signed.?up|submitted|added|saved",
                            re.IGNORECASE)
@@ -78,7 +80,7 @@ def _problem_rows(rows: list[Row]) -> list[Row]:
             out.append(row)
         elif row.kind == "exception" and row.facts.get("api_related"):
             out.append(row)
-        elif row.kind in ("dead_click", "rageclick"):
+        elif row.kind in ("dead_click", "rageclick") and _target_tag(row) not in NO_REACTION_EXPECTED:
             out.append(row)
     return out
 
@@ -149,7 +151,7 @@ def find_incidents(prepared: PromptInput) -> list[Incident]:
     for incident in incidents:
         incident.kind = _kind(incident.first)
         _classify(incident, rows)
-    return [i for i in incidents if not _ignorable(i)]
+    return [i for i in incidents if not _ignorable(i, rows)]
 
 
 def _kind(problem: Row) -> str:
@@ -176,9 +178,10 @@ def _section(path: str) -> str:
 def _classify(incident: Incident, rows: list[Row]) -> None:
     """Decide whether the user got through after the incident, or abandoned the flow.
 
-    Getting through means: the product reported success (order_completed, signed_up...), or the user moved
-    forward from the incident's page to a page of another section they had not seen before. Going back,
-    to a sibling page (another product), staying put, or the session ending is abandonment.
+    Getting through means: the product reported success (order_completed, signed_up...), or the user later
+    reached a page they had not seen before, outside the incident page's own section (another product is a
+    sibling, not progress). A workaround counts: going back and using another way in is still getting through.
+    Staying put, going back for good, or the session ending is abandonment.
     """
     last = incident.rows[-1].timestamp_ms
     start = incident.first.timestamp_ms
@@ -190,20 +193,43 @@ def _classify(incident: Incident, rows: list[Row]) -> None:
             incident.recovered = True
             incident.workaround = f"reached {row.kind}"
             return
-        if row.kind == "pageview" and row.path:
-            if row.path in visited_before or _section(row.path) == _section(incident.path) or row.path == incident.path:
-                if row.path != incident.path:
-                    break  # went back or sideways: that flow was abandoned
-                continue
+        if (row.kind == "pageview" and row.path and row.path not in visited_before
+                and _section(row.path) != _section(incident.path)):
             incident.recovered = True
-            incident.workaround = f"moved on to {row.path}"
+            incident.workaround = f"went on to {row.path}"
             return
     incident.abandoned = True
 
 
-def _ignorable(incident: Incident) -> bool:
-    """Single dead clicks that the user simply moved past are usually false positives (dropdowns, carousels)."""
-    return incident.kind in ("dead_click", "rage_click") and incident.recovered and incident.attempts == 1 and len(incident.rows) == 1
+def _target_tag(row: Row) -> str:
+    """The tag a row's target starts with (button, a, input[text], select...)."""
+    return (row.facts.get("tag") or row.target.split(" ", 1)[0]).split("[", 1)[0]
+
+
+def _repeated_on_target(incident: Incident, rows: list[Row]) -> bool:
+    """True when the user clicked the incident's target at least twice on that page visit, or rage-clicked."""
+    if any(r.kind == "rageclick" for r in incident.rows):
+        return True
+    target, start = incident.first.target, incident.first.timestamp_ms
+    count = 0
+    for row in rows:
+        if row.timestamp_ms < start - 4000:
+            continue
+        if row.kind == "pageview" and row.timestamp_ms > start:
+            break
+        if row.kind in ("click", "dead_click") and row.target == target and row.path == incident.path:
+            count += 1 if row.kind == "click" else 0
+    return count >= 2 or len([r for r in incident.rows if r.kind == "dead_click"]) >= 2
+
+
+def _ignorable(incident: Incident, rows: list[Row]) -> bool:
+    """A dead or rage click the user did not insist on, or simply moved past, is usually a false positive
+    (dropdowns, carousels, text selection, steppers)."""
+    if incident.kind not in ("dead_click", "rage_click"):
+        return False
+    if incident.recovered and incident.attempts == 1 and len(incident.rows) == 1:
+        return True
+    return not _repeated_on_target(incident, rows)
 
 
 # --- segments and key actions -------------------------------------------------------------------------------
