@@ -202,6 +202,10 @@ RECAP_CLIP_CODEC = env_str("RECAP_CLIP_CODEC", "vp9")
 RECAP_CLIP_FOOTER = env_bool("RECAP_CLIP_FOOTER", True)
 RECAP_CLIP_SKIP_INACTIVE_AFTER = env_float("RECAP_CLIP_SKIP_INACTIVE_AFTER", 20.0)
 RECAP_CLIP_MAX_ATTEMPTS = env_int("RECAP_CLIP_MAX_ATTEMPTS", 3)
+# Video validation of blocking issues: queue it when a summary succeeds; how clips reach the video model.
+RECAP_AUTO_VALIDATE = env_bool("RECAP_AUTO_VALIDATE", True)
+RECAP_VIDEO_INPUT = env_str("RECAP_VIDEO_INPUT", "auto")  # auto | video | frames
+RECAP_VIDEO_MAX_FRAMES = env_int("RECAP_VIDEO_MAX_FRAMES", 8)
 
 # Capture (summaries/ingest): size limits (PostHog's numbers), per-token rate limit, processing attempts.
 RECAP_CAPTURE_MAX_EVENT_BYTES = env_int("RECAP_CAPTURE_MAX_EVENT_BYTES", 2 * 1024 * 1024)

@@ -10,3 +10,7 @@ class ReplayRenderConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
     name = "replay_render"
     verbose_name = "Replay clips"
+
+    def ready(self) -> None:
+        """Connect the signal that queues validation of new summaries."""
+        from replay_render import signals  # noqa: F401

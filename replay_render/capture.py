@@ -30,6 +30,7 @@ logger = logging.getLogger(__name__)
 REPLAY_ORIGIN = "http://recap.replay"
 REPLAY_PAGE = f"{REPLAY_ORIGIN}/replay.html"
 FOOTER_HEIGHT = 26
+PAGE_TEXT_LIMIT = 4000
 
 
 class CaptureError(RuntimeError):
@@ -53,6 +54,7 @@ class CaptureResult:
     width: int
     height: int
     blocked_requests: list[str] = field(default_factory=list)
+    page_texts: list[dict] = field(default_factory=list)  # {"t": ms, "text": ...} whenever the text changed
     load_seconds: float = 0.0
     capture_seconds: float = 0.0
 
@@ -72,7 +74,8 @@ def _rrweb_assets() -> dict[str, tuple[str, bytes]]:
 
 def replay_page_html(events: list[dict], *, footer: bool, click_visible_ms: int) -> bytes:
     """The replay page's HTML for these events (click markers and footer configured)."""
-    config = {"footer": footer, "clicks": clicks(events), "click_visible_ms": click_visible_ms}
+    config = {"footer": footer, "clicks": clicks(events), "click_visible_ms": click_visible_ms,
+              "text_limit": PAGE_TEXT_LIMIT}
     return render_to_string(
         "replay_render/replay.html", {"config": config, "footer_height": FOOTER_HEIGHT}
     ).encode()
@@ -131,7 +134,7 @@ async def _capture_on_page(
     started = time.perf_counter()
     for frame in frames:
         try:
-            await page.evaluate(
+            text = await page.evaluate(
                 "(at, t, u) => window.recap.seek(at, t, u)", frame.timestamp_ms, frame.time_text, frame.url
             )
         except Exception as exc:
@@ -141,6 +144,8 @@ async def _capture_on_page(
         shot = await client.send(
             "Page.captureScreenshot", {"format": "jpeg", "quality": jpeg_quality, "optimizeForSpeed": True}
         )
+        if not result.page_texts or result.page_texts[-1]["text"] != text:
+            result.page_texts.append({"t": frame.timestamp_ms, "text": str(text or "")})
         image = base64.b64decode(shot["data"])
         if on_image is None:
             result.images.append(image)

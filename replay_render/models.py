@@ -11,7 +11,7 @@ from django.utils import timezone
 from summaries.models import Session, datetime_to_ms
 
 # Bump when a change to capture or encoding makes old clips look different: it is part of the cache key.
-RENDERER_VERSION = 1
+RENDERER_VERSION = 2
 
 
 def clip_file_path(clip: "Clip", filename: str) -> str:
@@ -73,6 +73,10 @@ class Clip(models.Model):
     frame_count = models.PositiveIntegerField(default=0)
     frame_times = models.JSONField(
         default=list, blank=True, help_text="Recording time (epoch ms) shown by each frame, in order"
+    )
+    page_texts = models.JSONField(
+        default=list, blank=True,
+        help_text="The replayed page's visible text whenever it changed: [{t: epoch ms, text}] (rule-based validation)",
     )
     skipped_seconds = models.FloatField(default=0, help_text="Idle time cut out of the clip")
     blocked_request_count = models.PositiveIntegerField(default=0)

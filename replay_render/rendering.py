@@ -231,6 +231,7 @@ def render(clip: Clip, *, browser: RenderBrowser | None = None, force: bool = Fa
     clip.duration_seconds = plan.duration_seconds
     clip.byte_size = byte_size
     clip.frame_times = [f.timestamp_ms for f in plan.frames]
+    clip.page_texts = result.page_texts
     clip.skipped_seconds = plan.skipped_ms / 1000
     clip.blocked_request_count = len(result.blocked_requests)
     clip.render_seconds = time.perf_counter() - started

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import logging
 
-from celery import shared_task
+from celery import chord, shared_task
 from celery.signals import worker_process_shutdown
 
 from replay_render.browser import close_shared_browser
@@ -47,6 +47,49 @@ def render_clip_by_id(clip_pk: int, force: bool = False) -> dict[str, object]:
         return {"clip_id": clip_pk, "state": Clip.State.FAILED, "reason": "the clip no longer exists"}
     clip = render(clip, force=force)
     return {"clip_id": clip.pk, "state": clip.state, "reason": clip.failure_reason}
+
+
+@shared_task(name="replay_render.tasks.validate_blocking_issues")
+def validate_blocking_issues(summary_pk: int, force: bool = False) -> dict[str, object]:
+    """Render a clip for every blocking key action (queue render), then validate them all (queue llm)."""
+    from replay_render.validation import clip_for_action, pending_actions
+    from summaries.models import SessionSummary
+
+    summary = SessionSummary.objects.select_related("session").filter(pk=summary_pk).first()
+    if summary is None or not summary.summary:
+        return {"summary_id": summary_pk, "queued": 0, "reason": "no summary content to validate"}
+    pairs = []
+    for action in pending_actions(summary, force=force):
+        try:
+            pairs.append([str(action["event_id"]), clip_for_action(summary, action).pk])
+        except (ClipRequestError, KeyError, TypeError, ValueError) as exc:
+            logger.warning("summary %s: no clip for %s: %s", summary_pk, action.get("event_id"), exc)
+    if not pairs:
+        return {"summary_id": summary_pk, "queued": 0, "reason": "no blocking key action to validate"}
+    # Render tasks never raise for a bad recording, so one broken clip cannot fail the chord.
+    chord(render_clip_by_id.s(clip_pk) for _, clip_pk in pairs)(validate_rendered_clips.s(summary_pk, pairs))
+    return {"summary_id": summary_pk, "queued": len(pairs)}
+
+
+@shared_task(name="replay_render.tasks.validate_rendered_clips")
+def validate_rendered_clips(render_results: list[dict], summary_pk: int, pairs: list[list]) -> dict[str, object]:
+    """The chord's callback: validate each blocking key action on its (rendered or failed) clip."""
+    from replay_render.validation import validate_action
+    from summaries.models import SessionSummary
+
+    summary = SessionSummary.objects.select_related("session").filter(pk=summary_pk).first()
+    if summary is None:
+        return {"summary_id": summary_pk, "outcomes": [], "reason": "the summary no longer exists"}
+    actions = {a["event_id"]: a for a in summary.blocking_key_actions}
+    outcomes = []
+    for event_id, clip_pk in pairs:
+        clip = Clip.objects.filter(pk=clip_pk).first()
+        action = actions.get(event_id)
+        if clip is None or action is None:
+            outcomes.append({"event_id": event_id, "clip_id": clip_pk, "state": "gone"})
+            continue
+        outcomes.append(validate_action(summary, action, clip).as_dict())
+    return {"summary_id": summary_pk, "outcomes": outcomes}
 
 
 @worker_process_shutdown.connect
