@@ -49,7 +49,7 @@ def test_urls_windows_and_repeated_elements_are_aliased_once():
     block = prompt_data_block(prepared)
     assert block.count("https://shop.test/checkout") == 1  # only in the mapping block
     assert "window" not in table(prepared)[0]  # one window: no column
-    pay = [k for k, v in prepared.target_aliases.items() if v == 'button "Pay now"']
+    pay = [k for k, v in prepared.target_aliases.items() if v == "button:Pay now"]
     assert pay and sum(1 for r in table(prepared) if r["target"] == pay[0]) >= 2
     # A second tab gets its own alias and the column appears.
     b.window_id = "win-2"
@@ -111,7 +111,8 @@ def test_frustration_signals_are_computed_from_the_recording_when_posthog_sent_n
     b.exception(16.5, "Error", "payment request failed", frames=1)  # error click
     b.end(20)
     rows = table(prepared_of(b))
-    kinds = [(r["event"], float(r["t"])) for r in rows if r["event"] in ("rageclick", "dead_click", "error_click")]
+    kinds = [(r["event"], float(r["t"])) for r in rows if r["event"] in ("rageclick", "dead_click")]
+    kinds += [("error_click", float(r["t"])) for r in rows if r["event"] == "click" and "[error_click]" in r["detail"]]
     assert ("rageclick", 2.0) in kinds
     assert ("dead_click", 8.0) in kinds
     assert not any(k == "dead_click" and t == 12.0 for k, t in kinds)

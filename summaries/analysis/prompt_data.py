@@ -134,6 +134,11 @@ def sanitize(text: str) -> str:
     return text.replace(DATA_OPEN, "").replace(DATA_CLOSE, "").replace("<<<", "‹‹‹").replace(">>>", "›››")
 
 
+def target_label(tag: str, label: str) -> str:
+    """A click target as `tag:label` (no quotes, so the CSV needs no escaping in the common case)."""
+    return f"{tag}:{label}" if label else tag
+
+
 def _custom_detail(props: dict[str, Any]) -> str:
     """A few scalar properties of a custom event."""
     items = [
@@ -167,13 +172,13 @@ def _event_rows(events: list[InputEvent], taken: set[str]) -> tuple[list[Row], d
         elif name == "$autocapture":
             kind = event.event_type or "click"
             tag, label, href = describe_target(event.properties)
-            target = f'{tag} "{label}"' if label else tag
+            target = target_label(tag, label)
             if href and kind == "click":
                 detail = "-> " + shorten_url(href, 120)
             facts = {"tag": tag, "label": label, "href": href}
         elif name in ("$rageclick", "$dead_click"):
             tag, label, _ = describe_target(event.properties)
-            target = f'{tag} "{label}"' if label else tag
+            target = target_label(tag, label)
             facts = {"tag": tag, "label": label}
         elif name == "$pageview":
             title = event.properties.get("title") or event.properties.get("$title") or ""
@@ -274,10 +279,18 @@ def prepare_session(
         computed += dead_clicks(clicks, mutations, scrolls, loads, options.signals)
     error_times = [r.timestamp_ms for r in rows if r.kind in ("exception", "request_failed")
                    and not r.facts.get("auto_recovered")]
-    click_points = [(r.timestamp_ms, r.target) for r in analytics_rows if r.kind == "click"]
-    if not click_points:
-        click_points = [(c.timestamp_ms, f"{c.tag} \"{c.text}\"" if c.text else c.tag) for c in clicks]
-    computed += error_clicks(click_points, error_times, options.signals)
+    click_rows = [r for r in analytics_rows if r.kind == "click"]
+    if click_rows:
+        # An error click is said on the click's own row (one row fewer per error click).
+        hits = {s.timestamp_ms for s in error_clicks([(r.timestamp_ms, r.target) for r in click_rows], error_times,
+                                                     options.signals)}
+        for row in click_rows:
+            if row.timestamp_ms in hits:
+                row.facts["error_click"] = True
+                row.detail = (row.detail + " " if row.detail else "") + "[error_click]"
+    else:
+        computed += error_clicks([(c.timestamp_ms, target_label(c.tag, c.text)) for c in clicks], error_times,
+                                 options.signals)
     computed += thrashed_cursor(mouse_positions(rrweb_events), options.signals)
     for signal in computed:
         url, win = _url_at(analytics_rows, signal.timestamp_ms)

@@ -69,7 +69,7 @@ def _is_submit_like(row: Row) -> bool:
     """A submit, or a click on something that reads like a submit button."""
     if row.kind == "submit":
         return True
-    return row.kind == "click" and bool(SUBMIT_WORDS.search(row.target)) and not row.target.startswith("a ")
+    return row.kind == "click" and bool(SUBMIT_WORDS.search(row.target)) and not row.target.startswith("a:")
 
 
 def _problem_rows(rows: list[Row]) -> list[Row]:
@@ -203,7 +203,7 @@ def _classify(incident: Incident, rows: list[Row]) -> None:
 
 def _target_tag(row: Row) -> str:
     """The tag a row's target starts with (button, a, input[text], select...)."""
-    return (row.facts.get("tag") or row.target.split(" ", 1)[0]).split("[", 1)[0]
+    return (row.facts.get("tag") or row.target.split(":", 1)[0]).split("[", 1)[0]
 
 
 def _repeated_on_target(incident: Incident, rows: list[Row]) -> bool:
@@ -264,9 +264,15 @@ def split_segments(prepared: PromptInput) -> list[list[Row]]:
     return segments
 
 
+def pretty_target(target: str) -> str:
+    """`button:Pay now` as `button "Pay now"` for people."""
+    tag, _, label = target.partition(":")
+    return f'{tag} "{label}"' if label else (tag or "the page")
+
+
 def describe_row(row: Row) -> str:
     """What a row means, in one short sentence."""
-    target = row.target or "the page"
+    target = pretty_target(row.target)
     if row.kind == "click":
         return f"Clicked {target}" + (f" ({row.detail})" if row.detail else "")
     if row.kind == "submit":

@@ -40,8 +40,8 @@ class Signal:
 def _label(click: Click) -> str:
     """A short name for a click target from the recording."""
     if click.tag and click.text:
-        return f'{click.tag} "{click.text}"'
-    return click.tag or f"node {click.node_id}"
+        return f"{click.tag}:{click.text}"
+    return click.tag or f"node{click.node_id}"
 
 
 def rage_clicks(clicks: list[Click], t: SignalThresholds = SignalThresholds()) -> list[Signal]:
