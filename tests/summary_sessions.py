@@ -248,3 +248,42 @@ def dead_button_then_leave() -> SessionBuilder:
     b.posthog_signal(t + 2.5, "$dead_click", "Apply coupon")
     b.end(t + 15)
     return b
+
+
+def dead_add_to_cart_worked_around() -> SessionBuilder:
+    """'Add to cart' is dead; the shopper goes back and uses quick add on the listing, then buys: non-blocking."""
+    b = SessionBuilder()
+    b.pageview(0, "/", "Home")
+    b.click(3, "Kettles", tag="a", href="/category/kettles")
+    b.pageview(3.5, "/category/kettles", "Kettles")
+    b.click(6, "Copper Kettle", tag="a", href="/product/copper-kettle")
+    b.pageview(6.5, "/product/copper-kettle", "Copper Kettle")
+    b.click(10, "Add to cart", mutate=False, x=500, y=400)
+    b.click(13, "Add to cart", mutate=False, x=502, y=401)
+    b.pageview(20, "/category/kettles", "Kettles")
+    b.click(23, "+ Add")
+    b.request(23.05, "POST", "/api/cart", 200)
+    b.click(26, "Cart", tag="a", href="/cart")
+    b.pageview(26.5, "/cart", "Cart")
+    b.end(32)
+    return b
+
+
+def confusing_validation(gives_up: bool) -> SessionBuilder:
+    """Checkout says only 'Please check your details'; the shopper retries, then leaves or finally pays."""
+    b = SessionBuilder()
+    t = browse(b)
+    b.click(t, "Pay now")
+    b.submit(t, "Pay now")
+    b.click(t + 9, "Pay now")
+    b.submit(t + 9, "Pay now")
+    if gives_up:
+        b.end(t + 20)
+        return b
+    b.type_into(t + 14, "phone")
+    b.click(t + 18, "Pay now")
+    b.submit(t + 18, "Pay now")
+    b.request(t + 18.1, "POST", "/api/checkout/pay", 200)
+    b.pageview(t + 19, "/order/A123", "Order confirmed")
+    b.end(t + 25)
+    return b

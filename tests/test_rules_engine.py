@@ -123,3 +123,23 @@ def test_instructions_hidden_in_page_text_change_nothing():
 
     assert shape(injected) == shape(plain)
     assert injected["session_outcome"]["success"] is False and injected["stats"]["blocking_count"] == 1
+
+
+def test_a_dead_button_worked_around_from_another_page_is_non_blocking():
+    from tests.summary_sessions import dead_add_to_cart_worked_around
+
+    summary = summarize(dead_add_to_cart_worked_around())
+    assert blocking_key_actions(summary) == []
+    (issue,) = flagged(summary, "non-blocking")
+    assert "Add to cart" in issue["description"] and 10 <= issue["seconds_from_start"] <= 14
+
+
+def test_a_form_that_keeps_failing_without_saying_why():
+    from tests.summary_sessions import confusing_validation
+
+    left = summarize(confusing_validation(gives_up=True))
+    (issue,) = blocking_key_actions(left)
+    assert issue["seconds_from_start"] == 24.0 and issue["confusion"] and issue["abandonment"]
+    paid = summarize(confusing_validation(gives_up=False))
+    assert blocking_key_actions(paid) == [] and len(flagged(paid, "non-blocking")) == 1
+    assert paid["session_outcome"]["success"] is True
