@@ -1,0 +1,1 @@
+"""Sample corpus: scripted shopper journeys in Chromium, recorded by posthog-js into Recap, exported as a dataset."""

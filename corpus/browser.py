@@ -1,0 +1,96 @@
+"""Chromium set up so posthog-js treats it as a person's browser, with made-up hosts for the shop and Recap."""
+from __future__ import annotations
+
+import os
+import time
+from dataclasses import dataclass, field
+
+from pyppeteer import launch
+from pyppeteer.browser import Browser
+from pyppeteer.page import Page
+
+CHROMIUM = os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium")
+USER_AGENT = ("Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) "
+              "Chrome/131.0.0.0 Safari/537.36")
+SHOP_HOST = "shop.test"
+RECAP_HOST = "recap.test"
+VIEWPORT = {"width": 1280, "height": 800}
+
+
+async def launch_browser() -> Browser:
+    """Start headless Chromium that does not look automated (posthog-js drops events from bots)."""
+    return await launch(
+        executablePath=CHROMIUM,
+        headless=True,
+        # pyppeteer adds --enable-automation, which sets navigator.webdriver; posthog-js then discards everything.
+        ignoreDefaultArgs=["--enable-automation"],
+        args=[
+            "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
+            "--no-first-run", "--disable-sync", "--disable-dev-shm-usage",
+            "--disable-blink-features=AutomationControlled",
+            f"--user-agent={USER_AGENT}",
+            # posthog-js turns network timing off on localhost, so both sites get names of their own.
+            f"--host-resolver-rules=MAP {SHOP_HOST} 127.0.0.1, MAP {RECAP_HOST} 127.0.0.1",
+            f"--window-size={VIEWPORT['width']},{VIEWPORT['height']}",
+            "--disable-renderer-backgrounding", "--disable-background-timer-throttling",
+            "--disable-backgrounding-occluded-windows",
+        ],
+        handleSIGINT=False, handleSIGTERM=False, handleSIGHUP=False,
+        autoClose=False,
+    )
+
+
+@dataclass
+class Observation:
+    """Something the browser saw that the ground truth may need: an uncaught error, a failed or slow request."""
+
+    kind: str  # "pageerror" | "response"
+    wall_time: float
+    url: str = ""
+    status: int = 0
+    method: str = ""
+    duration: float = 0.0
+    message: str = ""
+
+
+@dataclass
+class BrowserLog:
+    """What one page observed, with wall-clock times (the same clock posthog-js stamps events with)."""
+
+    observations: list[Observation] = field(default_factory=list)
+    _started: dict[str, float] = field(default_factory=dict)
+
+    def attach(self, page: Page) -> None:
+        """Listen to the page's uncaught errors and API responses."""
+        page.on("pageerror", self._on_error)
+        page.on("request", self._on_request)
+        page.on("response", self._on_response)
+
+    def _on_error(self, error) -> None:
+        self.observations.append(Observation("pageerror", time.time(), message=str(error)))
+
+    def _on_request(self, request) -> None:
+        if "/api/" in request.url:
+            self._started[request._requestId] = time.time()
+
+    def _on_response(self, response) -> None:
+        request = response.request
+        if "/api/" not in response.url:
+            return
+        started = self._started.pop(request._requestId, time.time())
+        self.observations.append(Observation(
+            "response", started, url=response.url, status=response.status, method=request.method,
+            duration=time.time() - started,
+        ))
+
+
+async def new_shopper_page(browser: Browser, shop_url: str, fault_cookie: str) -> tuple[Page, BrowserLog, object]:
+    """A fresh incognito context (its own cookies and storage, so its own posthog session) with faults set."""
+    context = await browser.createIncognitoBrowserContext()
+    page = await context.newPage()
+    await page.setViewport(VIEWPORT)
+    log = BrowserLog()
+    log.attach(page)
+    if fault_cookie:
+        await page.setCookie({"name": "shop_faults", "value": fault_cookie, "url": shop_url})
+    return page, log, context

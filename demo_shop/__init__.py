@@ -1,0 +1,1 @@
+"""Demo shop: a small online shop instrumented with posthog-js, with faults injectable per browser session."""

@@ -1,0 +1,30 @@
+"""Run the demo shop: `python -m demo_shop --recap-url http://127.0.0.1:8000 --token phc_...`."""
+from __future__ import annotations
+
+import argparse
+
+from demo_shop.faults import parse_faults
+from demo_shop.server import ShopConfig, ShopServer
+
+
+def main() -> None:
+    """Serve the shop until interrupted."""
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--recap-url", required=True, help="Recap's URL, used as posthog-js api_host")
+    parser.add_argument("--token", required=True, help="the Recap project's capture token (phc_...)")
+    parser.add_argument("--host", default="127.0.0.1")
+    parser.add_argument("--port", type=int, default=8100)
+    parser.add_argument("--faults", default="", help="faults for sessions without a shop_faults cookie")
+    args = parser.parse_args()
+    config = ShopConfig(posthog_host=args.recap_url.rstrip("/"), posthog_token=args.token,
+                        default_faults=parse_faults(args.faults))
+    server = ShopServer((args.host, args.port), config)
+    print(f"Demo shop on http://{args.host}:{server.port}/ sending analytics to {config.posthog_host}", flush=True)
+    try:
+        server.serve_forever()
+    except KeyboardInterrupt:
+        pass
+
+
+if __name__ == "__main__":
+    main()
