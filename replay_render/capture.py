@@ -72,10 +72,10 @@ def _rrweb_assets() -> dict[str, tuple[str, bytes]]:
     }
 
 
-def replay_page_html(events: list[dict], *, footer: bool, click_visible_ms: int) -> bytes:
-    """The replay page's HTML for these events (click markers and footer configured)."""
+def replay_page_html(events: list[dict], *, footer: bool, click_visible_ms: int, timecode: bool = False) -> bytes:
+    """The replay page's HTML for these events (click markers, footer and time code configured)."""
     config = {"footer": footer, "clicks": clicks(events), "click_visible_ms": click_visible_ms,
-              "text_limit": PAGE_TEXT_LIMIT}
+              "text_limit": PAGE_TEXT_LIMIT, "timecode": timecode}
     return render_to_string(
         "replay_render/replay.html", {"config": config, "footer_height": FOOTER_HEIGHT}
     ).encode()
@@ -110,14 +110,14 @@ async def _serve(client, event: dict, assets: dict[str, tuple[str, bytes]], bloc
         logger.debug("intercepted request %s not answered: %s", url, exc)
 
 
-async def _capture_on_page(
-    page, events: list[dict], frames: list[FrameSpec], footer: bool, click_visible_ms: int, jpeg_quality: int,
-    result: CaptureResult, on_image: Callable[[bytes], None] | None,
+async def open_replay(
+    page, events: list[dict], *, footer: bool, click_visible_ms: int, result: CaptureResult, timecode: bool = False
 ) -> None:
+    """Serve the replay page on `page` (interception), load the events and build the Replayer."""
     client = page._client  # the page's CDP session: the Fetch domain is not wrapped by pyppeteer
     assets = dict(_rrweb_assets())
     assets["/replay.html"] = ("text/html; charset=utf-8", replay_page_html(
-        events, footer=footer, click_visible_ms=click_visible_ms))
+        events, footer=footer, click_visible_ms=click_visible_ms, timecode=timecode))
     assets["/events.json"] = ("application/json", json.dumps(events, separators=(",", ":")).encode())
     client.on("Fetch.requestPaused", lambda e: asyncio.ensure_future(_serve(client, e, assets, result.blocked_requests)))
     await client.send("Fetch.enable", {"patterns": [{"urlPattern": "*"}]})
@@ -130,6 +130,15 @@ async def _capture_on_page(
     except Exception as exc:
         raise CaptureError(f"the rrweb Replayer could not rebuild the page: {_js_message(exc)}") from exc
     result.load_seconds = time.perf_counter() - started
+
+
+async def _capture_on_page(
+    page, events: list[dict], frames: list[FrameSpec], footer: bool, click_visible_ms: int, jpeg_quality: int,
+    result: CaptureResult, on_image: Callable[[bytes], None] | None, timecode: bool = False,
+) -> None:
+    client = page._client
+    await open_replay(page, events, footer=footer, click_visible_ms=click_visible_ms, result=result,
+                      timecode=timecode)
 
     started = time.perf_counter()
     for frame in frames:
@@ -164,6 +173,23 @@ async def _close_page(page) -> None:
         logger.debug("closing the replay page failed: %s", closing.exception())
 
 
+def read_timecode(frame, footer_top: int, bits: int = 24) -> int:
+    """Decode the time code square row (see replay.html) from an RGB frame: the replayer's clock in ms."""
+    import numpy as np
+
+    height, width = frame.shape[:2]
+    row = frame[footer_top:height].mean(axis=2)
+    # The squares are the right-most elements of the footer: find them from the right edge.
+    centre_y = (height - footer_top) // 2
+    value = 0
+    right = width - 10  # footer padding
+    for i in range(bits):
+        x = right - (bits - 1 - i) * 14 - 6
+        cell = row[max(0, centre_y - 3):centre_y + 3, x - 3:x + 3]
+        value = value * 2 + int(np.asarray(cell).mean() > 128)
+    return value
+
+
 def _js_message(exc: Exception) -> str:
     text = str(exc).strip()
     return text.splitlines()[0][:300] if text else exc.__class__.__name__
@@ -180,6 +206,7 @@ def start_capture(
     timeout: float = 120.0,
     jpeg_quality: int = 85,
     on_image: Callable[[bytes], None] | None = None,
+    timecode: bool = False,
 ) -> tuple[CaptureResult, concurrent.futures.Future]:
     """Begin capturing on a fresh page of the shared browser; screenshots go to `on_image` as they are taken.
 
@@ -188,14 +215,14 @@ def start_capture(
     either way and the browser stays up for the next clip.
     """
     width, height = viewport
-    result = CaptureResult(images=[], width=width, height=height + (FOOTER_HEIGHT if footer else 0))
+    result = CaptureResult(images=[], width=width, height=height + (FOOTER_HEIGHT if footer or timecode else 0))
     click_visible_ms = int(max(1000 / max(fps, 1), 500))
 
     async def job() -> CaptureResult:
         chromium = await browser.browser()
         page = await chromium.newPage()
         work = asyncio.ensure_future(
-            _capture_on_page(page, events, frames, footer, click_visible_ms, jpeg_quality, result, on_image)
+            _capture_on_page(page, events, frames, footer, click_visible_ms, jpeg_quality, result, on_image, timecode)
         )
         try:
             # Waiting without cancelling: pyppeteer breaks its connection when a pending command's
@@ -226,10 +253,12 @@ def capture_frames(
     fps: int = 1,
     timeout: float = 120.0,
     jpeg_quality: int = 85,
+    timecode: bool = False,
 ) -> CaptureResult:
     """Screenshots of the replay at each frame's instant (kept in memory), taken on a fresh page."""
     result, future = start_capture(
-        browser, events, frames, viewport, footer=footer, fps=fps, timeout=timeout, jpeg_quality=jpeg_quality
+        browser, events, frames, viewport, footer=footer, fps=fps, timeout=timeout, jpeg_quality=jpeg_quality,
+        timecode=timecode,
     )
     # The outer wait is a safety net for a browser that stops answering altogether.
     future.result(timeout + 30)

@@ -49,10 +49,14 @@ class RenderOptions:
     footer: bool
     skip_inactive: bool
     codec: str
+    timecode: bool = False  # a machine-readable clock in the footer (benchmarks and tests)
 
     def as_dict(self) -> dict[str, object]:
-        """The options as stored on the Clip row."""
-        return {"footer": self.footer, "skip_inactive": self.skip_inactive, "codec": self.codec}
+        """The options as stored on the Clip row (timecode only when on, so ordinary cache keys never change)."""
+        options: dict[str, object] = {"footer": self.footer, "skip_inactive": self.skip_inactive, "codec": self.codec}
+        if self.timecode:
+            options["timecode"] = True
+        return options
 
 
 def clip_window(at: datetime, before: float | None = None, after: float | None = None) -> tuple[datetime, datetime]:
@@ -71,6 +75,7 @@ def clip_for(
     footer: bool | None = None,
     skip_inactive: bool | None = None,
     codec: str | None = None,
+    timecode: bool = False,
 ) -> Clip:
     """The Clip row for these parameters: the cached one if it exists, else a new pending one."""
     fps = settings.RECAP_CLIP_FPS if fps is None else int(fps)
@@ -90,6 +95,7 @@ def clip_for(
         footer=settings.RECAP_CLIP_FOOTER if footer is None else footer,
         skip_inactive=(length > settings.RECAP_CLIP_SKIP_INACTIVE_AFTER) if skip_inactive is None else skip_inactive,
         codec=codec,
+        timecode=timecode,
     )
     fingerprint = clip_fingerprint(session.pk, start, end, fps, options.as_dict())
     clip, _ = Clip.objects.get_or_create(
@@ -182,7 +188,8 @@ def render(clip: Clip, *, browser: RenderBrowser | None = None, force: bool = Fa
         encoder: ClipEncoder | None = None
         try:
             result, future = start_capture(
-                browser, events, specs, viewport, footer=footer, fps=clip.fps, timeout=timeout, on_image=images.put
+                browser, events, specs, viewport, footer=footer, fps=clip.fps, timeout=timeout, on_image=images.put,
+                timecode=bool(clip.options.get("timecode")),
             )
             encoder = ClipEncoder(path, (result.width, result.height), clip.fps, codec=codec)
             deadline = time.monotonic() + timeout + 30

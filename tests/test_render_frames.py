@@ -122,3 +122,21 @@ def test_remote_assets_are_blocked_without_delay(project: Project, slow_asset_se
     assert slow_asset_server["hits"] == 0
     assert clip.blocked_request_count >= 2  # at least the stylesheet and the image
     assert elapsed < 6
+
+
+def test_frame_n_shows_start_plus_n_over_fps(project: Project) -> None:
+    """Zero drift: the replayer's own clock, drawn as a time code into each frame, is exactly the frame's instant."""
+    from replay_render.capture import FOOTER_HEIGHT, read_timecode
+    from replay_render.sample import load_player_sample
+
+    events = load_player_sample()
+    session = store_recording(project, "timecode-1", events)
+    start = session.start_time + timedelta(seconds=30)
+    clip = render_clip(session, start, start + timedelta(seconds=2), fps=5, timecode=True)
+    assert clip.state == Clip.State.DONE, clip.failure_reason
+    _, frames = read_video(Path(clip.file.path))
+    first = events[0]["timestamp"]
+    shown = [read_timecode(frame, clip.height - FOOTER_HEIGHT) for frame in frames]
+    # seek(t) applies events at or before t, so the replayer's clock reads t - first + 1.
+    expected = [int(start.timestamp() * 1000) + 200 * n - first + 1 for n in range(10)]
+    assert shown == expected
