@@ -62,6 +62,13 @@ class SessionBuilder:
                            "removes": [], "adds": [{"parentId": 5, "nextId": None, "node": {
                                "type": 3, "textContent": text, "id": self._node()}}]}})
 
+    def message(self, t: float, text: str) -> None:
+        """Text appearing on the page (a banner, a toast): a DOM mutation adding an element with the text."""
+        self.rrweb.append({"type": 3, "timestamp": self.ms(t), "data": {"source": 0, "texts": [], "attributes": [],
+                           "removes": [], "adds": [{"parentId": 5, "nextId": None, "node": {
+                               "type": 2, "tagName": "div", "id": self._node(), "attributes": {"class": "banner"},
+                               "childNodes": [{"type": 3, "textContent": text, "id": self._node()}]}}]}})
+
     def pageview(self, t: float, path: str, title: str = "") -> "SessionBuilder":
         """Open a page: a $pageview and a fresh rrweb Meta + FullSnapshot."""
         self.path = path
@@ -275,8 +282,10 @@ def confusing_validation(gives_up: bool) -> SessionBuilder:
     t = browse(b)
     b.click(t, "Pay now")
     b.submit(t, "Pay now")
+    b.message(t + 0.2, "Please check your details.")
     b.click(t + 9, "Pay now")
     b.submit(t + 9, "Pay now")
+    b.message(t + 9.2, "Please check your details.")
     if gives_up:
         b.end(t + 20)
         return b

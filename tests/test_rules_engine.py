@@ -139,7 +139,20 @@ def test_a_form_that_keeps_failing_without_saying_why():
 
     left = summarize(confusing_validation(gives_up=True))
     (issue,) = blocking_key_actions(left)
-    assert issue["seconds_from_start"] == 24.0 and issue["confusion"] and issue["abandonment"]
+    assert 24.0 <= issue["seconds_from_start"] <= 24.5 and issue["confusion"] and issue["abandonment"]
     paid = summarize(confusing_validation(gives_up=False))
     assert blocking_key_actions(paid) == [] and len(flagged(paid, "non-blocking")) == 1
     assert paid["session_outcome"]["success"] is True
+
+
+def test_a_visible_error_message_after_an_action_counts_without_network_data():
+    b = SessionBuilder()
+    t = browse(b)
+    b.click(t, "Pay now")
+    b.message(t + 0.5, "Payment failed. Please try again or use a different card.")
+    b.click(t + 8, "Pay now")
+    b.message(t + 8.5, "Payment failed. Please try again or use a different card.")
+    b.end(t + 18)
+    (issue,) = blocking_key_actions(summarize(b))
+    assert issue["event"] == "error_shown" and "Payment failed" in issue["description"]
+    assert "2 attempts" in issue["description"]

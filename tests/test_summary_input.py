@@ -200,3 +200,14 @@ def test_preparation_is_fast_on_ten_thousand_events():
     elapsed = time.perf_counter() - started
     assert len(prepared.rows) > 5000
     assert elapsed < 20, f"preparing 10k events took {elapsed:.1f}s"
+
+
+def test_error_messages_the_page_showed_are_rows():
+    b = SessionBuilder()
+    b.pageview(0, "/checkout", "Checkout")
+    b.click(2, "Pay now")
+    b.message(2.4, "Payment failed. We could not take your payment.")
+    b.message(3, "Free delivery over £50")  # not an error
+    b.end(6)
+    rows = [r for r in table(prepared_of(b)) if r["event"] == "error_shown"]
+    assert [(float(r["t"]), r["detail"]) for r in rows] == [(2.4, "Payment failed. We could not take your payment.")]

@@ -22,6 +22,7 @@ from summaries.analysis.network import failed_requests, network_requests
 from summaries.analysis.recording import (
     activity_times,
     clicks_and_mutations,
+    error_messages,
     inactivity_periods,
     mouse_positions,
 )
@@ -269,6 +270,29 @@ def prepare_session(
             )
         )
     stats["requests_failed"] = failed
+
+    # Error messages the page showed (text added to the DOM): what the user actually saw.
+    shown = 0
+    last_text: dict[str, int] = {}
+    for ts, text in error_messages(rrweb_events):
+        if ts - last_text.get(text, -10_000) < 1000:
+            continue
+        last_text[text] = ts
+        shown += 1
+        url, win = _url_at(analytics_rows, ts)
+        rows.append(
+            Row(
+                event_id=short_id(f"msg:{ts}:{text}", taken),
+                timestamp_ms=ts,
+                kind="error_shown",
+                window=win,
+                url=url,
+                detail=clip(text, 120),
+                source="recording",
+                facts={"text": text},
+            )
+        )
+    stats["error_messages_shown"] = shown
 
     # Frustration signals: posthog-js's own when sent, computed from the recording otherwise.
     clicks, mutations, scrolls, loads = clicks_and_mutations(rrweb_events)

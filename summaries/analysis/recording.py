@@ -1,6 +1,7 @@
 """What the rrweb recording says about a session: activity, clicks, mutations, and the page's node tags."""
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from typing import Any
 
@@ -158,3 +159,44 @@ def mouse_positions(rrweb_events: list[dict[str, Any]]) -> list[tuple[int, float
                     out.append((base + int(pos.get("timeOffset") or 0), float(pos.get("x") or 0), float(pos.get("y") or 0)))
     out.sort()
     return out
+
+
+ERROR_TEXT = re.compile(
+    r"\b(error|failed|failure|could ?n[o']t|unable to|invalid|please (check|correct|try)|went wrong|try again|"
+    r"not found|denied|declined|expired|is required|timed? ?out)\b",
+    re.IGNORECASE,
+)
+MAX_MESSAGE_CHARS = 200
+
+
+def _texts_of(node: dict[str, Any]) -> list[str]:
+    """Text content under a serialized node (bounded)."""
+    out, stack = [], [node]
+    while stack and len(out) < 20:
+        current = stack.pop()
+        if not isinstance(current, dict):
+            continue
+        if current.get("type") == 3 and current.get("textContent"):
+            out.append(str(current["textContent"]))
+        stack.extend(reversed(current.get("childNodes") or []))
+    return out
+
+
+def error_messages(rrweb_events: list[dict[str, Any]]) -> list[tuple[int, str]]:
+    """(time, text) of error-looking messages that appeared on the page (DOM text added or changed)."""
+    found: list[tuple[int, str]] = []
+    for event in rrweb_events:
+        data = event.get("data") or {}
+        if event.get("type") != INCREMENTAL or data.get("source") != SRC_MUTATION:
+            continue
+        texts = [str(t.get("value") or "") for t in data.get("texts") or [] if isinstance(t, dict)]
+        for add in data.get("adds") or []:
+            if isinstance(add, dict) and isinstance(add.get("node"), dict):
+                texts += _texts_of(add["node"])
+        ts = int(event.get("timestamp") or 0)
+        for text in texts:
+            text = " ".join(text.split())
+            if 3 <= len(text) <= MAX_MESSAGE_CHARS and ERROR_TEXT.search(text):
+                if not found or found[-1] != (ts, text):
+                    found.append((ts, text))
+    return found

@@ -17,7 +17,7 @@ from summaries.analysis.prompt_data import PromptInput, Row
 
 RULES_VERSION = "rules-v1"
 USER_ACTIONS = ("click", "submit", "change")
-PROBLEM_KINDS = ("request_failed", "exception", "dead_click", "rageclick", "repeated_submit")
+PROBLEM_KINDS = ("request_failed", "error_shown", "exception", "dead_click", "rageclick", "repeated_submit")
 # A problem this soon after a user action is a consequence of it.
 ON_PATH_MS = 5000
 # Problems this close together on one page are one incident.
@@ -80,6 +80,8 @@ def _problem_rows(rows: list[Row]) -> list[Row]:
             out.append(row)
         elif row.kind == "exception" and row.facts.get("api_related"):
             out.append(row)
+        elif row.kind == "error_shown":
+            out.append(row)
         elif row.kind in ("dead_click", "rageclick") and _target_tag(row) not in NO_REACTION_EXPECTED:
             out.append(row)
     return out
@@ -138,8 +140,11 @@ def find_incidents(prepared: PromptInput) -> list[Incident]:
             continue
         same_trigger = next(
             (i for i in reversed(incidents)
-             if i.path == problem.path and i.trigger is not None and trigger.target and i.trigger.target == trigger.target
-             and not _navigated_between(rows, i.rows[-1].timestamp_ms, problem.timestamp_ms)),
+             if i.path == problem.path
+             and not _navigated_between(rows, i.rows[-1].timestamp_ms, problem.timestamp_ms)
+             and (_signature(problem) in {_signature(r) for r in i.rows}
+                  or (i.trigger is not None and trigger.target and i.trigger.target == trigger.target)
+                  or (i.trigger is not None and _is_submit_like(i.trigger) and _is_submit_like(trigger)))),
             None,
         )
         if same_trigger is not None:
@@ -154,10 +159,18 @@ def find_incidents(prepared: PromptInput) -> list[Incident]:
     return [i for i in incidents if not _ignorable(i, rows)]
 
 
+def _signature(problem: Row) -> str:
+    """What makes two problems 'the same failure again': the endpoint, the message, the error, the target."""
+    facts = problem.facts
+    detail = facts.get("endpoint") or facts.get("text") or facts.get("fingerprint") or problem.target
+    return f"{problem.kind}:{detail}"
+
+
 def _kind(problem: Row) -> str:
     """What sort of problem an incident is, in product words."""
     return {
         "request_failed": "api_error",
+        "error_shown": "error_message",
         "exception": "api_error",
         "dead_click": "dead_click",
         "rageclick": "rage_click",
@@ -285,6 +298,8 @@ def describe_row(row: Row) -> str:
         return f"Request failed: {row.detail}"
     if row.kind == "exception":
         return f"Error: {row.detail}"
+    if row.kind == "error_shown":
+        return f"The page showed \"{row.detail}\""
     if row.kind == "dead_click":
         return f"Clicked {target} and nothing happened"
     if row.kind == "rageclick":
