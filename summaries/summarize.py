@@ -16,7 +16,7 @@ from summaries import llm
 from summaries.analysis import schema
 from summaries.analysis.events import event_from_row
 from summaries.analysis.prompt_data import PrepareOptions, PromptInput, prepare_session, prompt_data_block, rows_to_csv
-from summaries.analysis.rules import RULES_VERSION, summarize_with_rules
+from summaries.analysis.rules import RULES_VERSION, cross_check, summarize_with_rules
 from summaries.analysis.segmenting import digest, fits, merge_parts, part_view, split_rows
 from summaries.analysis.signals import SignalThresholds
 from summaries.models import Session, SessionSummary, datetime_to_ms, summary_cache_key
@@ -213,6 +213,8 @@ def summarize_session(
         usage = answer.usage
         summary = schema.build_summary(answer.grounded, prepared, engine=engine, model=model,
                                        prompt_version=version, focus=focus)
+        if engine == "llm":
+            summary = cross_check(summary, prepared)
     except SummaryFailed as exc:
         cause = exc.__cause__
         spent = getattr(cause, "usage", None) or usage

@@ -76,6 +76,9 @@ def test_summary_is_grounded_timed_and_costed(project, llm_server):
     assert blocking["event"] == "request_failed" and 24 <= blocking["seconds_from_start"] <= 25
     assert blocking["timestamp_ms"] == summary["session_start_ms"] + round(blocking["seconds_from_start"] * 1000)
     assert summary["segments"][0]["duration_s"] > 0 and summary["segments"][0]["share_of_session_pct"] > 90
+    # The rule engine cross-checks the model's claim on the same input.
+    assert blocking["rule_check"] == "agrees"
+    assert summary["cross_check"]["missed_by_model"] == 0 and summary["cross_check"]["unbacked_model_blocking"] == 0
 
 
 def test_asking_again_makes_zero_model_calls(project, llm_server):

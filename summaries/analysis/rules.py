@@ -399,3 +399,51 @@ def summarize_with_rules(prepared: PromptInput) -> dict[str, Any]:
         "session_outcome": {"success": not blocking, "description": description},
         "grounding": {"referenced_ids": len(key_actions) + 2 * len(segments), "invented_ids": [], "invented_ratio": 0.0},
     }
+
+
+CROSS_CHECK_WINDOW_MS = 10_000
+
+
+def cross_check(summary: dict[str, Any], prepared: PromptInput) -> dict[str, Any]:
+    """Annotate an LLM summary with what the rule engine found, so unbacked claims stand out.
+
+    Each blocking / non-blocking key action gets `rule_check`: "agrees" (the rules flag a problem of the same
+    weight within 10 s), "rules: non-blocking" / "rules: blocking" (a problem of another weight), or
+    "rules: nothing" (the rules see no problem there). `summary["cross_check"]` lists the rules' blocking
+    moments and how many the model missed.
+    """
+    incidents = find_incidents(prepared)
+    moments = [(i.first.timestamp_ms, i) for i in incidents]
+    model_blocking_times = []
+    for seg in summary["segments"]:
+        for action in seg["key_actions"]:
+            if not action["exception"]:
+                continue
+            near = [i for t, i in moments if abs(t - action["timestamp_ms"]) <= CROSS_CHECK_WINDOW_MS]
+            if not near:
+                verdict = "rules: nothing"
+            elif any(("blocking" if i.blocking else "non-blocking") == action["exception"] for i in near):
+                verdict = "agrees"
+            else:
+                verdict = "rules: " + ("blocking" if near[0].blocking else "non-blocking")
+            action["rule_check"] = verdict
+            if action["exception"] == "blocking":
+                model_blocking_times.append(action["timestamp_ms"])
+    rule_blocking = [i for i in incidents if i.blocking]
+    summary["cross_check"] = {
+        "engine": RULES_VERSION,
+        "rule_blocking": [
+            {"event_id": i.first.event_id, "seconds_from_start": prepared.seconds(i.first.timestamp_ms),
+             "description": _incident_description(i)}
+            for i in rule_blocking
+        ],
+        "missed_by_model": sum(
+            1 for i in rule_blocking
+            if not any(abs(i.first.timestamp_ms - t) <= CROSS_CHECK_WINDOW_MS for t in model_blocking_times)
+        ),
+        "unbacked_model_blocking": sum(
+            1 for t in model_blocking_times
+            if not any(abs(i.first.timestamp_ms - t) <= CROSS_CHECK_WINDOW_MS for i in rule_blocking)
+        ),
+    }
+    return summary

@@ -40,13 +40,18 @@ Every number is computed in code from the prepared input, never taken from the m
               "exception": null | "blocking" | "non-blocking",
               "validation": null | {          # set by apply_validation (video validation, issue 6)
                   "verdict": "confirmed" | "denied" | "inconclusive",
-                  "evidence": object, "changed": [str], "previous": object, "at": str}
+                  "evidence": object, "changed": [str], "previous": object, "at": str},
+              "rule_check": str               # LLM summaries only, on flagged actions: "agrees", "rules: nothing",
+                                              # "rules: blocking", "rules: non-blocking"
           }]
       }],
       "session_outcome": {"success": bool, "description": str},
       "stats": {"segment_count", "key_action_count", "blocking_count", "non_blocking_count",
                 "abandonment_count", "confusion_count", "failed_segment_count", "validated_count"},
       "grounding": {"referenced_ids": int, "invented_ids": [str], "invented_ratio": float},
+      "cross_check": {                    # LLM summaries only: the rule engine's view of the same input
+          "engine": str, "rule_blocking": [{"event_id", "seconds_from_start", "description"}],
+          "missed_by_model": int, "unbacked_model_blocking": int},
       "input": {"rows": int, "token_count": int, "input_hash": str, ...preparation figures}
     }
 
