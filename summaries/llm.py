@@ -84,6 +84,7 @@ def _litellm():
 
         litellm.suppress_debug_info = True
         litellm.telemetry = False
+        logging.getLogger("LiteLLM").setLevel(logging.WARNING)
     return litellm
 
 

@@ -162,6 +162,17 @@ def _merge_outcome(merged: dict[str, Any], model: str, focus: str, usage: llm.LL
     return result.value
 
 
+def empty_answer() -> dict[str, Any]:
+    """The answer for a session with no usable events (no model call)."""
+    return {
+        "segments": [],
+        "key_actions": [],
+        "segment_outcomes": {},
+        "session_outcome": {"success": False, "description": "No user activity was recorded in this session."},
+        "grounding": {"referenced_ids": 0, "invented_ids": [], "invented_ratio": 0.0},
+    }
+
+
 def _claim(row: SessionSummary) -> bool:
     """Atomically mark a row running unless another worker is on it or it is done."""
     stale = timezone.now() - STALE_RUNNING
@@ -206,7 +217,10 @@ def summarize_session(
     started = time.monotonic()
     usage = llm.LLMUsage()
     try:
-        if engine == "rules":
+        if not prepared.rows:
+            # Nothing to analyse: a stored, empty summary (so sweeps do not pick the session up forever).
+            answer = EngineAnswer(empty_answer(), usage, 0)
+        elif engine == "rules":
             answer = EngineAnswer(summarize_with_rules(prepared), usage, 0)
         else:
             answer = summarize_with_llm(prepared, model, focus)

@@ -182,3 +182,12 @@ def test_a_long_session_is_split_and_merged_into_one_narrative(project, llm_serv
     assert [s["index"] for s in summary["segments"]] == list(range(len(parts)))
     assert summary["session_outcome"] == {"success": False, "description": "Payment failed at the end"}
     assert row.llm_calls == llm_server.call_count
+
+
+def test_a_session_without_events_gets_an_empty_summary_without_a_model_call(project, llm_server):
+    from summaries.models import Session
+
+    session = Session.objects.create(project=project, session_id="empty-one")
+    row = summarize_session(session)
+    assert row.status == SessionSummary.Status.SUCCEEDED and row.llm_calls == 0 and llm_server.call_count == 0
+    assert row.summary["segments"] == [] and row.summary["stats"]["segment_count"] == 0
