@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import bisect
 import concurrent.futures
 import json
 import logging
@@ -54,6 +55,7 @@ class CaptureResult:
     width: int
     height: int
     blocked_requests: list[str] = field(default_factory=list)
+    reused_frames: int = 0
     page_texts: list[dict] = field(default_factory=list)  # {"t": ms, "text": ...} whenever the text changed
     load_seconds: float = 0.0
     capture_seconds: float = 0.0
@@ -132,6 +134,23 @@ async def open_replay(
     result.load_seconds = time.perf_counter() - started
 
 
+def frame_keys(events: list[dict], frames: list[FrameSpec], click_visible_ms: int) -> list[tuple]:
+    """What decides each frame's picture: events applied so far, footer text, click markers shown.
+
+    Two neighbouring frames with the same key look the same, so the second reuses the first's
+    screenshot (idle moments cost nothing). The page's own CSS animations are not replayed in
+    recording time by any seek-based capture, so they do not count.
+    """
+    stamps = [e.get("timestamp", 0) for e in events]
+    click_times = [c["timestamp"] for c in clicks(events)]
+    keys = []
+    for frame in frames:
+        at = frame.timestamp_ms
+        shown = tuple(t for t in click_times if t <= at and at - t <= click_visible_ms)
+        keys.append((bisect.bisect_right(stamps, at), frame.time_text, frame.url, shown))
+    return keys
+
+
 async def _capture_on_page(
     page, events: list[dict], frames: list[FrameSpec], footer: bool, click_visible_ms: int, jpeg_quality: int,
     result: CaptureResult, on_image: Callable[[bytes], None] | None, timecode: bool = False,
@@ -141,7 +160,17 @@ async def _capture_on_page(
                       timecode=timecode)
 
     started = time.perf_counter()
-    for frame in frames:
+    keys = [None] * len(frames) if timecode else frame_keys(events, frames, click_visible_ms)
+    image: bytes | None = None
+    for position, frame in enumerate(frames):
+        if image is not None and keys[position] is not None and keys[position] == keys[position - 1]:
+            # Nothing that decides what is on screen changed since the previous frame: same picture.
+            result.reused_frames += 1
+            if on_image is None:
+                result.images.append(image)
+            else:
+                on_image(image)
+            continue
         try:
             text = await page.evaluate(
                 "(at, t, u) => window.recap.seek(at, t, u)", frame.timestamp_ms, frame.time_text, frame.url

@@ -60,6 +60,7 @@ class ClipEncoder:
             raise EncodeError(f"unknown codec {codec!r}: use one of {', '.join(CODECS)}")
         spec = CODECS[codec]
         self.path, self.size, self.frame_count = path, size, 0
+        self._last: tuple[bytes, np.ndarray] | None = None
         self._writer = FFMPEG_VideoWriter(
             str(path), size, fps, codec=str(spec["codec"]), threads=threads,
             ffmpeg_params=[*spec["params"], "-pix_fmt", "yuv420p"],
@@ -67,7 +68,15 @@ class ClipEncoder:
 
     def add(self, image: bytes | np.ndarray) -> None:
         """Append one frame (screenshot bytes or an RGB array of the clip's size)."""
-        frame = decode_image(image) if isinstance(image, (bytes, bytearray)) else image
+        if isinstance(image, (bytes, bytearray)):
+            # A reused screenshot (an idle moment) is the same bytes object: decode it once.
+            if self._last is not None and self._last[0] is image:
+                frame = self._last[1]
+            else:
+                frame = decode_image(image)
+                self._last = (image, frame)
+        else:
+            frame = image
         if (frame.shape[1], frame.shape[0]) != tuple(self.size):
             raise EncodeError(f"frame {self.frame_count} is {frame.shape[1]}x{frame.shape[0]}, the clip is "
                               f"{self.size[0]}x{self.size[1]}")

@@ -244,8 +244,8 @@ def render(clip: Clip, *, browser: RenderBrowser | None = None, force: bool = Fa
     clip.render_seconds = time.perf_counter() - started
     clip.rendered_at = timezone.now()
     clip.save()
-    logger.info("clip %s rendered: %d frames, %d bytes in %.2f s", clip.pk, clip.frame_count, byte_size,
-                clip.render_seconds)
+    logger.info("clip %s rendered: %d frames (%d unchanged, reused), %d bytes in %.2f s", clip.pk,
+                clip.frame_count, result.reused_frames, byte_size, clip.render_seconds)
     return clip
 
 
