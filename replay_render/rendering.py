@@ -5,6 +5,7 @@ raises for a bad recording, so a task that calls it can never crash-loop.
 """
 from __future__ import annotations
 
+import heapq
 import logging
 import queue
 import tempfile
@@ -15,7 +16,7 @@ from pathlib import Path
 
 from django.conf import settings
 from django.core.files import File
-from django.db.models import F, Max, Q
+from django.db.models import F, Max, Q, Sum
 from django.utils import timezone
 
 from replay_render.browser import BrowserUnavailable, RenderBrowser, shared_browser
@@ -50,12 +51,15 @@ class RenderOptions:
     skip_inactive: bool
     codec: str
     timecode: bool = False  # a machine-readable clock in the footer (benchmarks and tests)
+    window_id: str = ""  # the browser tab to show when the session has several
 
     def as_dict(self) -> dict[str, object]:
         """The options as stored on the Clip row (timecode only when on, so ordinary cache keys never change)."""
         options: dict[str, object] = {"footer": self.footer, "skip_inactive": self.skip_inactive, "codec": self.codec}
         if self.timecode:
             options["timecode"] = True
+        if self.window_id:
+            options["window_id"] = self.window_id
         return options
 
 
@@ -76,6 +80,7 @@ def clip_for(
     skip_inactive: bool | None = None,
     codec: str | None = None,
     timecode: bool = False,
+    window_id: str = "",
 ) -> Clip:
     """The Clip row for these parameters: the cached one if it exists, else a new pending one."""
     fps = settings.RECAP_CLIP_FPS if fps is None else int(fps)
@@ -96,6 +101,7 @@ def clip_for(
         skip_inactive=(length > settings.RECAP_CLIP_SKIP_INACTIVE_AFTER) if skip_inactive is None else skip_inactive,
         codec=codec,
         timecode=timecode,
+        window_id=window_id or "",
     )
     fingerprint = clip_fingerprint(session.pk, start, end, fps, options.as_dict())
     clip, _ = Clip.objects.get_or_create(
@@ -103,6 +109,35 @@ def clip_for(
         defaults={"session": session, "start_time": start, "end_time": end, "fps": fps, "options": options.as_dict()},
     )
     return clip
+
+
+def clip_events(session: Session, start: datetime, end: datetime, window_id: str = "") -> list[dict]:
+    """The rrweb events a clip replays: back to the last FullSnapshot, and of one browser tab only.
+
+    A session recorded in several tabs has one recording per tab; interleaving them would rebuild
+    two different pages in one replayer. The tab is the one asked for, else the busiest in the window.
+    """
+    overlapping = session.recording_chunks.filter(last_timestamp__gte=start, first_timestamp__lte=end)
+    windows = list(
+        overlapping.values("window_id").annotate(events=Sum("event_count")).order_by("-events", "window_id")
+    )
+    if len(windows) <= 1:
+        return session.rrweb_events(start, end, from_full_snapshot=True)
+    known = {w["window_id"] for w in windows}
+    chosen = window_id if window_id in known else windows[0]["window_id"]
+    chunks = session.recording_chunks.filter(window_id=chosen)
+    anchor = (
+        chunks.filter(has_full_snapshot=True, first_timestamp__lte=start)
+        .order_by("-first_timestamp")
+        .values_list("first_timestamp", flat=True)
+        .first()
+    )
+    begin = min(start, anchor) if anchor is not None else start
+    begin_ms, end_ms = datetime_to_ms(begin), datetime_to_ms(end)
+    streams = [c.read_events() for c in chunks.filter(last_timestamp__gte=begin, first_timestamp__lte=end)
+               .order_by("first_timestamp", "pk")]
+    merged = heapq.merge(*streams, key=lambda e: e.get("timestamp", 0))
+    return [e for e in merged if begin_ms <= e.get("timestamp", 0) <= end_ms]
 
 
 def _claim(clip: Clip, force: bool) -> bool:
@@ -148,7 +183,7 @@ def render(clip: Clip, *, browser: RenderBrowser | None = None, force: bool = Fa
     started = time.perf_counter()
     session = clip.session
     try:
-        events = session.rrweb_events(clip.start_time, clip.end_time, from_full_snapshot=True)
+        events = clip_events(session, clip.start_time, clip.end_time, str(clip.options.get("window_id") or ""))
     except (OSError, ValueError) as exc:
         return _fail(clip, Clip.Failure.CORRUPT, f"the recording could not be read from storage: {exc}", started)
     recording_end = session.recording_chunks.aggregate(end=Max("last_timestamp"))["end"]

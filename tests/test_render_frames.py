@@ -140,3 +140,24 @@ def test_frame_n_shows_start_plus_n_over_fps(project: Project) -> None:
     # seek(t) applies events at or before t, so the replayer's clock reads t - first + 1.
     expected = [int(start.timestamp() * 1000) + 200 * n - first + 1 for n in range(10)]
     assert shown == expected
+
+
+def test_a_session_with_two_tabs_shows_one_tab_per_clip(project: Project) -> None:
+    """Interleaving two tabs' recordings would rebuild two pages in one replayer: a clip shows one tab."""
+    from summaries.models import RecordingChunk
+
+    cart = record_in_chromium("<html><body><h1>Your cart</h1><p>2 items</p></body></html>", None,
+                              path="/cart", viewport=(400, 240))
+    help_page = record_in_chromium("<html><body><h1>Help centre</h1><p>Contact us</p></body></html>", None,
+                                   path="/help", viewport=(400, 240))
+    shift = cart[0]["timestamp"] - help_page[0]["timestamp"] + 100  # the help tab opens 0.1 s later
+    help_page = [dict(e, timestamp=e["timestamp"] + shift) for e in help_page]
+    session = store_recording(project, "two-tabs", cart)
+    RecordingChunk.store(session, "help-tab", help_page)
+    start = ms_to_datetime(cart[0]["timestamp"])
+
+    help_clip = render_clip(session, start, start + timedelta(seconds=1), fps=1, footer=False, window_id="help-tab")
+    assert help_clip.state == Clip.State.DONE, help_clip.failure_reason
+    assert "Help centre" in help_clip.page_texts[-1]["text"] and "cart" not in help_clip.page_texts[-1]["text"]
+    cart_clip = render_clip(session, start, start + timedelta(seconds=1), fps=1, footer=False, window_id="window-1")
+    assert "Your cart" in cart_clip.page_texts[-1]["text"] and "Help" not in cart_clip.page_texts[-1]["text"]

@@ -11,6 +11,7 @@ import logging
 from dataclasses import asdict, dataclass
 from typing import Any
 
+from django.core.exceptions import ValidationError
 from django.urls import reverse
 
 from replay_render.models import Clip
@@ -43,9 +44,18 @@ def pending_actions(summary: SessionSummary, *, force: bool = False) -> list[dic
 
 
 def clip_for_action(summary: SessionSummary, action: dict[str, Any], fps: int | None = None) -> Clip:
-    """The (cached or new) clip around a key action's moment: the default window, the default fps."""
+    """The (cached or new) clip around a key action's moment: the default window and fps, the action's tab."""
     start, end = clip_window(ms_to_datetime(int(action["timestamp_ms"])))
-    return clip_for(summary.session, start, end, fps)
+    window_id = ""
+    if action.get("event_uuid"):
+        try:
+            window_id = (
+                summary.session.events.filter(uuid=action["event_uuid"]).values_list("window_id", flat=True).first()
+                or ""
+            )
+        except (ValueError, ValidationError):  # not a uuid: show the busiest tab
+            window_id = ""
+    return clip_for(summary.session, start, end, fps, window_id=window_id)
 
 
 def _later_urls(summary: SessionSummary, moment_ms: int) -> list[str]:
