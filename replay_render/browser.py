@@ -14,6 +14,7 @@ import concurrent.futures
 import logging
 import os
 import shutil
+import tempfile
 import threading
 import warnings
 from collections.abc import Awaitable, Callable
@@ -68,6 +69,7 @@ class RenderBrowser:
         self._loop: asyncio.AbstractEventLoop | None = None
         self._thread: threading.Thread | None = None
         self._browser: Any = None
+        self._profile: str | None = None
         self._start_lock = threading.Lock()
         self._launch_lock: asyncio.Lock | None = None
 
@@ -138,6 +140,8 @@ class RenderBrowser:
                 f"Chromium not found at {self.executable!r}: install Debian's `chromium` package "
                 "(scripts/setup does) or set CHROMIUM_PATH"
             )
+        # Our own throwaway profile, removed when the browser goes (also after a crash).
+        self._profile = tempfile.mkdtemp(prefix="recap-chromium-")
         try:
             with warnings.catch_warnings():
                 # pyppeteer 2.0 still passes `loop=` to websockets 10, which only deprecates it.
@@ -146,7 +150,7 @@ class RenderBrowser:
                     executablePath=self.executable,
                     headless=True,
                     ignoreDefaultArgs=True,
-                    args=CHROMIUM_ARGS + ["about:blank"],
+                    args=CHROMIUM_ARGS + [f"--user-data-dir={self._profile}", "about:blank"],
                     handleSIGINT=False,
                     handleSIGTERM=False,
                     handleSIGHUP=False,
@@ -155,6 +159,7 @@ class RenderBrowser:
                     defaultViewport=None,
                 )
         except Exception as exc:  # pyppeteer raises bare errors for a browser that dies on start
+            self._remove_profile()
             raise BrowserUnavailable(f"Chromium at {self.executable!r} did not start: {exc}") from exc
 
     async def _dispose(self) -> None:
@@ -169,6 +174,12 @@ class RenderBrowser:
         if process is not None and process.poll() is None:
             process.kill()
             process.wait(5)
+        self._remove_profile()
+
+    def _remove_profile(self) -> None:
+        profile, self._profile = self._profile, None
+        if profile:
+            shutil.rmtree(profile, ignore_errors=True)
 
     def mark_broken(self) -> None:
         """Forget the browser after an error that may have left it unusable; the next clip relaunches."""
@@ -181,6 +192,7 @@ class RenderBrowser:
                 if process is not None and process.poll() is None:
                     process.kill()
                 self._browser = None
+                self._remove_profile()
 
     def chromium_pid(self) -> int | None:
         """Process id of the running chromium, if any (tests and diagnostics)."""

@@ -113,3 +113,19 @@ def test_missing_session_or_bad_request_does_not_raise_in_the_task(project: Proj
     answer = render_task.run(session.pk, 2000, 1000)
     assert answer["state"] == Clip.State.FAILED and "end after" in answer["reason"]
     assert not RecordingChunk.objects.exists()
+
+
+def test_missing_chromium_fails_the_clip_with_what_to_install(project: Project, sample_events: list[dict]) -> None:
+    from replay_render.browser import RenderBrowser
+    from replay_render.rendering import clip_for
+
+    session = store_recording(project, "no-browser", sample_events)
+    clip = clip_for(session, session.start_time, session.start_time + timedelta(seconds=1), fps=1)
+    nowhere = RenderBrowser(executable="/nonexistent/chromium")
+    try:
+        clip = render(clip, browser=nowhere)
+    finally:
+        nowhere.close()
+    assert clip.state == Clip.State.FAILED and clip.failure == Clip.Failure.BROWSER
+    assert "CHROMIUM_PATH" in clip.failure_reason and "chromium" in clip.failure_reason
+    assert clip.can_retry(3)  # installing chromium fixes it: worth another attempt
