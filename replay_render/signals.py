@@ -1,4 +1,5 @@
-"""Queue video validation when a summary with blocking key actions succeeds (replay_render depends on summaries, not the reverse)."""
+"""Signals: queue video validation when a summary with blocking key actions succeeds (replay_render depends on
+summaries, not the reverse), and remove a clip's file with its row."""
 from __future__ import annotations
 
 import logging
@@ -6,9 +7,10 @@ from typing import Any
 
 from django.conf import settings
 from django.db import transaction
-from django.db.models.signals import post_save
+from django.db.models.signals import post_delete, post_save
 from django.dispatch import receiver
 
+from replay_render.models import Clip
 from summaries.models import SessionSummary
 
 logger = logging.getLogger(__name__)
@@ -35,3 +37,13 @@ def validate_new_summary(sender: type, instance: SessionSummary, update_fields: 
             logger.exception("could not queue validation of summary %s", instance.pk)
 
     transaction.on_commit(queue)
+
+
+@receiver(post_delete, sender=Clip, dispatch_uid="replay_render.delete_clip_file")
+def delete_clip_file(sender: type, instance: Clip, **_: Any) -> None:
+    """A deleted clip (or one of a deleted session) takes its webm out of storage too."""
+    if instance.file:
+        try:
+            instance.file.delete(save=False)
+        except OSError:  # storage unreachable: the orphan file is harmless, the row is gone either way
+            logger.warning("could not delete %s from storage", instance.file.name)

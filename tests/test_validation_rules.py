@@ -180,3 +180,22 @@ def test_rules_read_page_text_and_where_the_user_went() -> None:
 
     quiet = observe(2000, [{"t": 1000, "text": "Checkout"}], [], [], moment_url="https://shop.test/checkout")
     assert quiet.static and decide(quiet, {"description": "pay"}).verdict == INCONCLUSIVE
+
+
+@pytest.mark.django_db
+@pytest.mark.browser
+def test_command_validates_and_deleting_the_session_removes_clip_files(project: Project, blocked_events, capsys) -> None:
+    from django.core.management import call_command
+
+    session = store_recording(project, "command-1", blocked_events)
+    summary = make_summary(session, first_click_ms(blocked_events))
+    call_command("validate_blocking_issues", str(summary.pk))
+    assert "abcd1234: confirmed" in capsys.readouterr().out
+    call_command("validate_blocking_issues", str(summary.pk))
+    assert "nothing to validate" in capsys.readouterr().out
+
+    clip = Clip.objects.get(session=session)
+    storage, name = clip.file.storage, clip.file.name
+    assert storage.exists(name)
+    session.delete()
+    assert not Clip.objects.exists() and not storage.exists(name)
