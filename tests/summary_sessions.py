@@ -122,7 +122,7 @@ class SessionBuilder:
         """A network request recorded by the rrweb network plugin."""
         start = self.ms(t)
         self.rrweb.append({"type": 6, "timestamp": start + int(duration), "data": {"plugin": "rrweb/network@1", "payload": {
-            "requests": [{"name": HOST + path, "method": method, "status": status, "timestamp": start,
+            "requests": [{"name": path if path.startswith("http") else HOST + path, "method": method, "status": status, "timestamp": start,
                           "startTime": 1000.0, "endTime": 1000.0 + duration, "initiatorType": "fetch"}]}}})
 
     def exception(self, t: float, type_: str, value: str, *, frames: int = 2, filename: str = "app.js",

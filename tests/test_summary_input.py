@@ -91,12 +91,14 @@ def test_failed_requests_come_from_the_recording_network_data():
     b.request(8, "GET", "/api/recommendations", 503)
     b.request(8.4, "GET", "/api/recommendations", 200)  # retried by the app: invisible to the user
     b.request(9, "POST", "/e/", 500)  # analytics' own request
+    b.request(10, "GET", "https://cdn.other.test/widget.js", 404)
     b.end(12)
     rows = [r for r in table(prepared_of(b)) if r["event"] == "request_failed"]
     assert [r["detail"] for r in rows] == [
-        "POST https://shop.test/api/profile 422",
-        "GET https://shop.test/api/stock network error",
-        "GET https://shop.test/api/recommendations 503 (retried automatically, succeeded)",
+        "POST /api/profile 422",  # same origin as the page: the path says it all
+        "GET /api/stock network error",
+        "GET /api/recommendations 503 (retried automatically, succeeded)",
+        "GET https://cdn.other.test/widget.js 404",
     ]
 
 

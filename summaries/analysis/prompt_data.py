@@ -205,7 +205,40 @@ def _event_rows(events: list[InputEvent], taken: set[str]) -> tuple[list[Row], d
                 facts=facts,
             )
         )
-    return rows, {"exceptions_dropped_as_noise": exc.dropped_as_noise, "exceptions_collapsed": exc.collapsed}
+    compact = _drop_redundant(rows)
+    return compact, {"exceptions_dropped_as_noise": exc.dropped_as_noise, "exceptions_collapsed": exc.collapsed,
+                     "redundant_rows_dropped": len(rows) - len(compact)}
+
+
+FIELD_TAGS = ("input", "textarea", "select")
+
+
+def _drop_redundant(rows: list[Row]) -> list[Row]:
+    """Rows that say nothing new: a click into a field the user then types in, a page leave followed by the next
+    page view within a second (the navigation row already says it)."""
+    keep = []
+    for i, row in enumerate(rows):
+        if row.kind == "click" and row.facts.get("tag", "").split("[", 1)[0] in FIELD_TAGS:
+            following = next((r for r in rows[i + 1:] if r.kind in ("click", "change", "submit", "pageview")), None)
+            if following is not None and following.kind == "change" and following.target == row.target:
+                continue
+        if row.kind == "pageleave":
+            nxt = next((r for r in rows[i + 1:] if r.kind == "pageview"), None)
+            if nxt is not None and nxt.timestamp_ms - row.timestamp_ms <= 1000:
+                continue
+        keep.append(row)
+    return keep
+
+
+def _request_display(request_url: str, page_url: str) -> str:
+    """A request URL as its path when it goes to the page's own origin (shorter), else shortened in full."""
+    try:
+        req, page = urlsplit(request_url), urlsplit(page_url)
+    except ValueError:
+        return shorten_url(request_url, 120)
+    if req.netloc and req.netloc == page.netloc:
+        return shorten_url(urlunsplit(("", "", req.path, req.query, "")), 120)
+    return shorten_url(request_url, 120)
 
 
 def _url_at(rows: list[Row], ts: int, window: str = "") -> tuple[str, str]:
@@ -253,7 +286,7 @@ def prepare_session(
         failed += 1
         url, win = _url_at(analytics_rows, req.timestamp_ms)
         status = "network error" if req.status == 0 else str(req.status)
-        detail = f"{req.method} {shorten_url(req.url, 120)} {status}"
+        detail = f"{req.method} {_request_display(req.url, url)} {status}"
         if recovered:
             detail += " (retried automatically, succeeded)"
         rows.append(
