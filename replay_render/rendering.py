@@ -20,15 +20,15 @@ from django.db.models import F, Max, Q, Sum
 from django.utils import timezone
 
 from replay_render.browser import BrowserUnavailable, RenderBrowser, shared_browser
-from replay_render.capture import CaptureError, FrameSpec, start_capture
+from replay_render.capture import CaptureError, CaptureResult, FrameSpec, start_capture
 from replay_render.encode import ClipEncoder, EncodeError
 from replay_render.models import Clip, clip_fingerprint
 from replay_render.timeline import (
     RecordingError,
     activity_timestamps,
     first_full_snapshot_ms,
+    page_urls,
     plan_frames,
-    url_at,
     validate_events,
     viewport_size,
 )
@@ -176,6 +176,37 @@ def _footer_time(at_ms: int, session_start_ms: int) -> str:
     return f"{ms_to_datetime(at_ms):%H:%M:%S} UTC   +{offset // 60}:{offset % 60:02d}"
 
 
+def _capture_to_webm(
+    browser: RenderBrowser, events: list[dict], specs: list[FrameSpec], viewport: tuple[int, int], clip: Clip,
+    path: Path, timeout: float,
+) -> tuple[CaptureResult, int]:
+    """Capture the frames and encode them to `path` at the same time (ffmpeg and chromium work in parallel)."""
+    images: queue.Queue[bytes] = queue.Queue()
+    result, future = start_capture(
+        browser, events, specs, viewport, footer=bool(clip.options.get("footer", True)), fps=clip.fps,
+        timeout=timeout, on_image=images.put, timecode=bool(clip.options.get("timecode")),
+    )
+    encoder = ClipEncoder(path, (result.width, result.height), clip.fps, codec=str(clip.options.get("codec") or "vp9"))
+    try:
+        deadline = time.monotonic() + timeout + 30
+        while encoder.frame_count < len(specs):
+            try:
+                encoder.add(images.get(timeout=0.05))
+            except queue.Empty:
+                if future.done():
+                    future.result()  # raises the capture's error, if any
+                    if images.empty():
+                        raise CaptureError("the capture ended before every frame was taken") from None
+                if time.monotonic() > deadline:
+                    raise TimeoutError from None
+        future.result(timeout=max(1.0, deadline - time.monotonic()))
+        byte_size = encoder.close()
+    except BaseException:
+        encoder.abort()
+        raise
+    return result, byte_size
+
+
 def render(clip: Clip, *, browser: RenderBrowser | None = None, force: bool = False) -> Clip:
     """Render the clip unless a usable result is cached; always returns the clip (done or failed)."""
     if not _claim(clip, force):
@@ -207,41 +238,17 @@ def render(clip: Clip, *, browser: RenderBrowser | None = None, force: bool = Fa
         activity=activity_timestamps(events), skip_inactive=bool(clip.options.get("skip_inactive")),
     )
     session_start_ms = datetime_to_ms(session.start_time) if session.start_time else int(events[0]["timestamp"])
-    footer = bool(clip.options.get("footer", True))
-    specs = [
-        FrameSpec(f.timestamp_ms, _footer_time(f.timestamp_ms, session_start_ms), url_at(events, f.timestamp_ms))
-        for f in plan.frames
-    ]
+    urls = page_urls(events)
+    specs = [FrameSpec(f.timestamp_ms, _footer_time(f.timestamp_ms, session_start_ms), urls(f.timestamp_ms))
+             for f in plan.frames]
     viewport = viewport_size(events, until_ms=end_ms)
-    codec = str(clip.options.get("codec") or "vp9")
     browser = browser or shared_browser()
     timeout = settings.RECAP_CLIP_TIMEOUT
 
     with tempfile.TemporaryDirectory(prefix="recap-clip-") as workdir:
         path = Path(workdir) / f"clip-{clip.pk}.webm"
-        images: queue.Queue[bytes] = queue.Queue()
-        encoder: ClipEncoder | None = None
         try:
-            result, future = start_capture(
-                browser, events, specs, viewport, footer=footer, fps=clip.fps, timeout=timeout, on_image=images.put,
-                timecode=bool(clip.options.get("timecode")),
-            )
-            encoder = ClipEncoder(path, (result.width, result.height), clip.fps, codec=codec)
-            deadline = time.monotonic() + timeout + 30
-            # Encode while the browser captures: ffmpeg and chromium work in parallel.
-            while encoder.frame_count < len(specs):
-                try:
-                    encoder.add(images.get(timeout=0.05))
-                except queue.Empty:
-                    if future.done():
-                        future.result()  # raises the capture's error, if any
-                        if images.empty():
-                            raise CaptureError("the capture ended before every frame was taken")
-                    if time.monotonic() > deadline:
-                        raise TimeoutError
-            future.result(timeout=max(1.0, deadline - time.monotonic()))
-            byte_size = encoder.close()
-            encoder = None
+            result, byte_size = _capture_to_webm(browser, events, specs, viewport, clip, path, timeout)
         except TimeoutError:
             return _fail(clip, Clip.Failure.TIMEOUT,
                          f"rendering took longer than RECAP_CLIP_TIMEOUT ({timeout:.0f} s); the page was closed",
@@ -256,10 +263,6 @@ def render(clip: Clip, *, browser: RenderBrowser | None = None, force: bool = Fa
             logger.exception("clip %s: the browser failed", clip.pk)
             browser.mark_broken()
             return _fail(clip, Clip.Failure.BROWSER, f"the browser failed while rendering: {exc}", started)
-        finally:
-            if encoder is not None:
-                encoder.abort()
-
         if clip.file:
             clip.file.delete(save=False)
         with path.open("rb") as fh:
@@ -267,7 +270,7 @@ def render(clip: Clip, *, browser: RenderBrowser | None = None, force: bool = Fa
 
     clip.state = Clip.State.DONE
     clip.failure, clip.failure_reason = Clip.Failure.NONE, ""
-    clip.codec = codec
+    clip.codec = str(clip.options.get("codec") or "vp9")
     clip.width, clip.height = result.width, result.height
     clip.frame_count = len(specs)
     clip.duration_seconds = plan.duration_seconds

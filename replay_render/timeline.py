@@ -4,6 +4,8 @@ Pure functions over rrweb events (dicts), testable without a browser or a databa
 """
 from __future__ import annotations
 
+import bisect
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 # rrweb event and incremental-source numbers (see REFERENCE.md, section 4).
@@ -103,6 +105,22 @@ def url_at(events: list[dict], at_ms: float) -> str:
         if event.get("type") == META and isinstance(event.get("data"), dict):
             href = str(event["data"].get("href") or href)
     return href
+
+
+def page_urls(events: list[dict]) -> Callable[[float], str]:
+    """A fast url_at for many instants of the same events (one pass, then binary search)."""
+    stamps: list[float] = []
+    hrefs: list[str] = []
+    for event in events:
+        if event.get("type") == META and isinstance(event.get("data"), dict) and event["data"].get("href"):
+            stamps.append(event.get("timestamp", 0))
+            hrefs.append(str(event["data"]["href"]))
+
+    def at(moment_ms: float) -> str:
+        index = bisect.bisect_right(stamps, moment_ms)
+        return hrefs[index - 1] if index else ""
+
+    return at
 
 
 def activity_timestamps(events: list[dict]) -> list[int]:

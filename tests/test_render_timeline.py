@@ -73,3 +73,17 @@ def test_unreplayable_recordings_are_named() -> None:
         validate_events([{"type": "2", "timestamp": 5}])
     with pytest.raises(RecordingError, match="corrupt"):
         validate_events([{"type": 2, "timestamp": 5, "data": {"node": None}}])
+
+
+def test_page_urls_matches_url_at() -> None:
+    from replay_render.timeline import page_urls
+
+    events = [
+        {"type": 4, "timestamp": 10, "data": {"href": "https://a.test/1", "width": 1, "height": 1}},
+        {"type": 3, "timestamp": 15, "data": {"source": 1}},
+        {"type": 4, "timestamp": 20, "data": {"href": "https://a.test/2", "width": 1, "height": 1}},
+    ]
+    fast = page_urls(events)
+    for moment in (0, 10, 12, 20, 99):
+        assert fast(moment) == url_at(events, moment)
+    assert fast(12) == "https://a.test/1" and fast(5) == ""
