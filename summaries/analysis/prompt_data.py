@@ -333,7 +333,9 @@ def prepare_session(
     if "$rageclick" not in names:
         computed += rage_clicks(clicks, options.signals)
     if "$dead_click" not in names:
-        computed += dead_clicks(clicks, mutations, scrolls, loads, options.signals)
+        # A page view is a reaction too (the next page's recording can start seconds after it loads).
+        page_loads = loads + [r.timestamp_ms for r in analytics_rows if r.kind in ("pageview", "pageleave")]
+        computed += dead_clicks(clicks, mutations, scrolls, page_loads, options.signals)
     error_times = [r.timestamp_ms for r in rows if r.kind in ("exception", "request_failed")
                    and not r.facts.get("auto_recovered")]
     click_rows = [r for r in analytics_rows if r.kind == "click"]

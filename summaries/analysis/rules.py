@@ -249,7 +249,8 @@ def _ignorable(incident: Incident, rows: list[Row]) -> bool:
 
 
 def page_name(path: str, title: str = "") -> str:
-    """A readable page name from a title or URL path."""
+    """A readable page name from a title (without the site-name suffix) or URL path."""
+    title = re.split(r"\s[·|—–-]\s", title or "")[0].strip()
     if title:
         return title
     parts = [p for p in (path or "/").split("/") if p and not re.fullmatch(r"[\d\-a-f]{6,}|\d+", p)]
