@@ -162,6 +162,7 @@ async def _capture_on_page(
     started = time.perf_counter()
     keys = [None] * len(frames) if timecode else frame_keys(events, frames, click_visible_ms)
     image: bytes | None = None
+    pages_seen = 0
     for position, frame in enumerate(frames):
         if image is not None and keys[position] is not None and keys[position] == keys[position - 1]:
             # Nothing that decides what is on screen changed since the previous frame: same picture.
@@ -172,7 +173,7 @@ async def _capture_on_page(
                 on_image(image)
             continue
         try:
-            text = await page.evaluate(
+            text, has_page = await page.evaluate(
                 "(at, t, u) => window.recap.seek(at, t, u)", frame.timestamp_ms, frame.time_text, frame.url
             )
         except Exception as exc:
@@ -182,6 +183,7 @@ async def _capture_on_page(
         shot = await client.send(
             "Page.captureScreenshot", {"format": "jpeg", "quality": jpeg_quality, "optimizeForSpeed": True}
         )
+        pages_seen += bool(has_page)
         if not result.page_texts or result.page_texts[-1]["text"] != text:
             result.page_texts.append({"t": frame.timestamp_ms, "text": str(text or "")})
         image = base64.b64decode(shot["data"])
@@ -190,6 +192,8 @@ async def _capture_on_page(
         else:
             on_image(image)
     result.capture_seconds = time.perf_counter() - started
+    if frames and not pages_seen:
+        raise CaptureError("the recording is corrupt: its FullSnapshot rebuilt no page (no <body>) in any frame")
 
 
 async def _close_page(page) -> None:

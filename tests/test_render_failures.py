@@ -50,6 +50,17 @@ def test_corrupt_snapshot_fails_with_reason(project: Project, sample_events: lis
     assert "corrupt" in clip.failure_reason
 
 
+def test_snapshot_that_rebuilds_no_page_fails_with_reason(project: Project, sample_events: list[dict]) -> None:
+    """Well-formed JSON the Replayer cannot turn into a page (an unknown node type) is corrupt, not a blank video."""
+    bad_tree = {"node": {"type": 0, "id": 1, "childNodes": [{"type": 99, "id": 2}]}, "initialOffset": {"top": 0, "left": 0}}
+    events = [dict(e, data=bad_tree) if e["type"] == 2 else e for e in sample_events]
+    session = store_recording(project, "unbuildable", events)
+    start = session.start_time + timedelta(seconds=20)
+    clip = render_clip(session, start, start + timedelta(seconds=2), fps=1)
+    assert clip.state == Clip.State.FAILED and clip.failure == Clip.Failure.CORRUPT
+    assert "rebuilt no page" in clip.failure_reason and not clip.file
+
+
 def test_unreadable_chunk_fails_with_reason(project: Project, sample_events: list[dict]) -> None:
     session = store_recording(project, "unreadable", sample_events)
     chunk = session.recording_chunks.first()
