@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import logging
 
-from celery import chord, shared_task
+from celery import chain, shared_task
 from celery.signals import worker_process_shutdown
 
 from replay_render.browser import close_shared_browser
@@ -51,7 +51,7 @@ def render_clip_by_id(clip_pk: int, force: bool = False) -> dict[str, object]:
 
 @shared_task(name="replay_render.tasks.validate_blocking_issues")
 def validate_blocking_issues(summary_pk: int, force: bool = False) -> dict[str, object]:
-    """Render a clip for every blocking key action (queue render), then validate them all (queue llm)."""
+    """Render a clip for every blocking key action (queue render), then validate each on it (queue llm)."""
     from replay_render.validation import clip_for_action, pending_actions
     from summaries.models import SessionSummary
 
@@ -66,30 +66,25 @@ def validate_blocking_issues(summary_pk: int, force: bool = False) -> dict[str, 
             logger.warning("summary %s: no clip for %s: %s", summary_pk, action.get("event_id"), exc)
     if not pairs:
         return {"summary_id": summary_pk, "queued": 0, "reason": "no blocking key action to validate"}
-    # Render tasks never raise for a bad recording, so one broken clip cannot fail the chord.
-    chord(render_clip_by_id.s(clip_pk) for _, clip_pk in pairs)(validate_rendered_clips.s(summary_pk, pairs))
+    # One chain per action: render on the render queue, then look at it on the llm queue. Chains run in
+    # parallel and each verdict is written under a row lock, so one slow model call holds up nothing else.
+    for event_id, clip_pk in pairs:
+        chain(render_clip_by_id.si(clip_pk), validate_key_action.si(summary_pk, event_id, clip_pk)).apply_async()
     return {"summary_id": summary_pk, "queued": len(pairs)}
 
 
-@shared_task(name="replay_render.tasks.validate_rendered_clips")
-def validate_rendered_clips(render_results: list[dict], summary_pk: int, pairs: list[list]) -> dict[str, object]:
-    """The chord's callback: validate each blocking key action on its (rendered or failed) clip."""
+@shared_task(name="replay_render.tasks.validate_key_action")
+def validate_key_action(summary_pk: int, event_id: str, clip_pk: int) -> dict[str, object]:
+    """Validate one blocking key action on its (rendered or failed) clip and record the verdict."""
     from replay_render.validation import validate_action
     from summaries.models import SessionSummary
 
     summary = SessionSummary.objects.select_related("session").filter(pk=summary_pk).first()
-    if summary is None:
-        return {"summary_id": summary_pk, "outcomes": [], "reason": "the summary no longer exists"}
-    actions = {a["event_id"]: a for a in summary.blocking_key_actions}
-    outcomes = []
-    for event_id, clip_pk in pairs:
-        clip = Clip.objects.filter(pk=clip_pk).first()
-        action = actions.get(event_id)
-        if clip is None or action is None:
-            outcomes.append({"event_id": event_id, "clip_id": clip_pk, "state": "gone"})
-            continue
-        outcomes.append(validate_action(summary, action, clip).as_dict())
-    return {"summary_id": summary_pk, "outcomes": outcomes}
+    clip = Clip.objects.filter(pk=clip_pk).first()
+    action = next((a for a in summary.blocking_key_actions if a["event_id"] == event_id), None) if summary else None
+    if summary is None or clip is None or action is None:
+        return {"event_id": event_id, "clip_id": clip_pk, "state": "gone"}
+    return validate_action(summary, action, clip).as_dict()
 
 
 @worker_process_shutdown.connect
