@@ -9,6 +9,7 @@ from __future__ import annotations
 import io
 import json
 import re
+import tempfile
 from pathlib import Path
 from typing import Any
 
@@ -62,16 +63,11 @@ def takes_video(model: str) -> bool:
 
 def sample_frames(clip: Clip, max_frames: int) -> list[tuple[int, bytes]]:
     """Up to `max_frames` frames spread evenly over the clip: (recording time ms, JPEG bytes)."""
-    with clip.file.open("rb") as fh:
-        data = fh.read()
-    tmp = Path(settings.VAR_DIR) / "tmp"
-    tmp.mkdir(parents=True, exist_ok=True)
-    path = tmp / f"validate-{clip.pk}.webm"
-    path.write_bytes(data)
-    try:
+    # ffmpeg reads a path; the clip may live in S3, so it is copied to a temporary file first.
+    with clip.file.open("rb") as fh, tempfile.TemporaryDirectory(prefix="recap-validate-") as workdir:
+        path = Path(workdir) / "clip.webm"
+        path.write_bytes(fh.read())
         _, frames = read_video(path)
-    finally:
-        path.unlink(missing_ok=True)
     if not frames:
         return []
     count = min(max_frames, len(frames))
