@@ -107,9 +107,11 @@ def main() -> None:
     parser.add_argument("--labels", help="labels JSONL (default: the labels file found in the data folder)")
     parser.add_argument("--tolerance", type=float, default=10.0)
     parser.add_argument("--show-misses", action="store_true")
+    parser.add_argument("--install", help="use the sessions of an existing embedded install (its RECAP_VAR_DIR) "
+                        "instead of importing into a throw-away one")
     args = parser.parse_args()
 
-    var_dir = Path(tempfile.mkdtemp(prefix="recap-bench-"))
+    var_dir = Path(args.install) if args.install else Path(tempfile.mkdtemp(prefix="recap-bench-"))
     setup_django(var_dir)
     from django.core.management import call_command
 
@@ -123,10 +125,12 @@ def main() -> None:
     from summaries.prompts import system_prompt, user_prompt
     from summaries.summarize import load_prepared
 
-    org = Organization.objects.create(name="Bench", slug="bench")
-    project = Project.objects.create(organization=org, name="Bench")
+    org, _ = Organization.objects.get_or_create(name="Bench", slug="bench")
+    project, _ = Project.objects.get_or_create(organization=org, name="Bench")
     data = [Path(p) for p in (args.data or [])]
-    if not data and (ROOT / "sample_data").is_dir() and any((ROOT / "sample_data").rglob("*.*")):
+    if args.install:
+        data = []
+    elif not data and (ROOT / "sample_data").is_dir() and any((ROOT / "sample_data").rglob("*.*")):
         data = [ROOT / "sample_data"]
     labels_path = Path(args.labels) if args.labels else None
     if data:
