@@ -46,6 +46,7 @@ class PrepareOptions:
     max_events: int = 6000
     margin_ms: int = 100_000
     inactivity_ms: int = 10_000
+    slow_request_ms: int = 3000
     signals: SignalThresholds = field(default_factory=SignalThresholds)
 
 
@@ -303,6 +304,27 @@ def prepare_session(
             )
         )
     stats["requests_failed"] = failed
+    slow = 0
+    for req in requests:
+        if req.failed or (req.duration_ms or 0) < options.slow_request_ms:
+            continue
+        if ANALYTICS_PATHS.match(urlsplit(req.url).path or ""):
+            continue
+        slow += 1
+        url, win = _url_at(analytics_rows, req.timestamp_ms)
+        rows.append(
+            Row(
+                event_id=short_id(f"slow:{req.timestamp_ms}:{req.endpoint}", taken),
+                timestamp_ms=req.timestamp_ms,
+                kind="slow_request",
+                window=win,
+                url=url,
+                detail=f"{req.method} {_request_display(req.url, url)} took {req.duration_ms / 1000:.1f}s",
+                source="recording",
+                facts={"endpoint": req.endpoint, "duration_ms": req.duration_ms},
+            )
+        )
+    stats["requests_slow"] = slow
 
     # Error messages the page showed (text added to the DOM): what the user actually saw.
     shown = 0
