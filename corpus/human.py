@@ -21,6 +21,8 @@ class Shopper:
         self.rng = rng
         self.pace = pace
         self.x, self.y = 640.0, 400.0
+        # Hands do not speed up as much as minds: micro-pauses shrink less than idle gaps when pace is low.
+        self.quick = max(pace, 0.25)
 
     # -- time -------------------------------------------------------------------------------------------------
     async def pause(self, low: float, high: float) -> None:
@@ -53,7 +55,7 @@ class Shopper:
             distance = ((tx - self.x) ** 2 + (ty - self.y) ** 2) ** 0.5
             await self.page.mouse.move(tx, ty, {"steps": max(3, int(distance / 35))})
             self.x, self.y = tx, ty
-            await asyncio.sleep(self.rng.uniform(0.02, 0.08))
+            await asyncio.sleep(self.rng.uniform(0.02, 0.08) * self.quick)
 
     async def scroll(self, dy: int) -> None:
         """Scroll by dy pixels in a few wheel-sized steps."""
@@ -65,9 +67,19 @@ class Shopper:
     async def _box(self, selector: str, timeout: float = 15.0) -> dict:
         """Bring an element into view and return its bounding box in viewport pixels."""
         element = await self.page.waitForSelector(selector, {"visible": True, "timeout": int(timeout * 1000)})
-        await self.page.evaluate("(el) => el.scrollIntoView({block: 'center', behavior: 'smooth'})", element)
-        await asyncio.sleep(self.rng.uniform(0.4, 0.8))
+        off_screen = await self.page.evaluate(
+            "(el) => { const r = el.getBoundingClientRect(); return r.top < 60 || r.bottom > innerHeight - 20; }", element)
+        if off_screen:
+            await self.page.evaluate("(el) => el.scrollIntoView({block: 'center', behavior: 'smooth'})", element)
+        await asyncio.sleep(self.rng.uniform(0.4, 0.8) * self.quick)
+        # A smooth scroll takes a moment: aim only once the element has stopped moving.
         box = await element.boundingBox()
+        for _ in range(20):
+            await asyncio.sleep(0.1)
+            again = await element.boundingBox()
+            if again == box:
+                break
+            box = again
         if box is None:
             raise RuntimeError(f"{selector} is not visible")
         return box
@@ -114,7 +126,7 @@ class Shopper:
             delay = self.rng.uniform(0.06, 0.2)
             if char == " " and self.rng.random() < 0.2:
                 delay += self.rng.uniform(0.3, 0.9)
-            await asyncio.sleep(delay)
+            await asyncio.sleep(delay * self.quick)
 
     async def clear_and_type(self, selector: str, text: str) -> None:
         """Select a field's content, delete it, and type anew."""

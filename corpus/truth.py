@@ -77,11 +77,18 @@ class JourneyRecord:
 SLOW_REQUEST_SECONDS = 3.0
 
 
-def marks_from_observations(observations: list[Observation]) -> list[Mark]:
-    """Label what the browser saw on its own: slow listings, retried API calls, payment 500s, widget errors.
+def marks_from_observations(observations: list[Observation], faults: list[str] | set[str]) -> list[Mark]:
+    """Label what the browser saw of the injected faults: slow listings, retried calls, payment 500s, widget errors.
 
-    One mark per kind and episode: the widget throws every ~20 s, which is one piece of noise, not dozens.
+    Only injected faults count (a listing slowed by a busy machine is not a labelled slow page). One mark per
+    kind and episode: the widget throws every ~20 s, which is one piece of noise, not dozens.
     """
+    marks = _marks_from_observations(observations)
+    return [m for m in marks if m.kind in set(faults)]
+
+
+def _marks_from_observations(observations: list[Observation]) -> list[Mark]:
+    """Every mark the observations support, before filtering by the injected faults."""
     marks: list[Mark] = []
     errors = [o for o in observations if o.kind == "pageerror"]
     if errors:
@@ -110,7 +117,7 @@ def marks_from_observations(observations: list[Observation]) -> list[Mark]:
 def label_row(record: JourneyRecord, session_id: str, session_start: float) -> dict:
     """The labels-file row of one session; times are seconds from the session's first recorded event."""
     buckets: dict[str, list[dict]] = {BLOCKING: [], NON_BLOCKING: [], NOISE: []}
-    for mark in sorted(record.marks + marks_from_observations(record.observations), key=lambda m: m.wall_time):
+    for mark in sorted(record.marks + marks_from_observations(record.observations, record.spec.faults), key=lambda m: m.wall_time):
         buckets[mark.severity].append({
             "kind": mark.kind,
             "t": round(max(0.0, mark.wall_time - session_start), 2),

@@ -83,6 +83,8 @@
   function loadRecommendations(el, seed) {
     // Flaky upstream: retry on our own, quickly, so the shopper never notices.
     var attempt = 1;
+    // Recommendations are below the main content: fetch them once the page has settled.
+    setTimeout(go, 1500 + Math.floor(Math.random() * 1000));
     function go() {
       getJSON("/api/recommendations?seed=" + seed + "&attempt=" + attempt)
         .then(function (d) { renderGrid(el, d.results); })
@@ -91,7 +93,6 @@
           else { el.innerHTML = '<p class="muted">No recommendations right now.</p>'; }
         });
     }
-    go();
   }
 
   // ---- pages --------------------------------------------------------------------------------------------

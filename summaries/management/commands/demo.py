@@ -1,11 +1,45 @@
 """The main job on the embedded defaults: set up, load the bundled sample sessions, report, and serve."""
 from __future__ import annotations
 
+import json
+import time
+from pathlib import Path
+
 from django.conf import settings
 from django.core.management import call_command
-from django.core.management.base import BaseCommand
+from django.core.management.base import BaseCommand, CommandError
 
 from summaries.bootstrap import ensure_demo_install
+from summaries.ingest.importers import ImportFailed, ImportSummary, expand_paths, import_path
+from summaries.models import Project, Session
+
+LABELS_FILE = "labels.jsonl"
+
+
+def sample_session_ids(sample_dir: Path) -> list[str]:
+    """The session ids the sample's labels file lists (one labelled session per line)."""
+    labels = sample_dir / LABELS_FILE
+    if not labels.exists():
+        return []
+    return [json.loads(line)["session_id"] for line in labels.read_text().splitlines() if line.strip()]
+
+
+def load_sample_sessions(project: Project, sample_dir: Path) -> ImportSummary | None:
+    """Import the bundled sessions into the project; None when they are all there already (re-runs are cheap)."""
+    wanted = sample_session_ids(sample_dir)
+    if wanted and Session.objects.filter(project=project, session_id__in=wanted).count() == len(wanted):
+        return None
+    files = [p for p in expand_paths([str(sample_dir)]) if p.name != LABELS_FILE]
+    if not files:
+        raise CommandError(f"No sample sessions in {sample_dir}: expected sessions.jsonl.gz there "
+                           "(regenerate it with `python -m corpus.generate --out sample_data`).")
+    summary = ImportSummary()
+    for path in files:
+        try:
+            import_path(project, path, summary)
+        except (ImportFailed, OSError) as exc:
+            raise CommandError(f"Could not import {path}: {exc}") from exc
+    return summary
 
 
 class Command(BaseCommand):
@@ -14,6 +48,8 @@ class Command(BaseCommand):
     def add_arguments(self, parser) -> None:
         parser.add_argument("--no-serve", action="store_true", help="stop after the job instead of serving")
         parser.add_argument("--port", type=int, default=8000)
+        parser.add_argument("--sample-dir", type=Path, default=settings.BASE_DIR / "sample_data",
+                            help="folder with the sessions to load (default: the bundled sample_data/)")
 
     def handle(self, *args, **opts) -> None:
         call_command("migrate", interactive=False, verbosity=0)
@@ -21,7 +57,19 @@ class Command(BaseCommand):
         base = f"http://127.0.0.1:{opts['port']}"
         self.stdout.write(f"Organization {install.organization.name!r}, project {install.project.name!r} "
                           f"(capture token {install.project.capture_token}).")
+        started = time.monotonic()
+        self.stdout.write(f"Loading the sample sessions from {opts['sample_dir']} ...")
+        summary = load_sample_sessions(install.project, opts["sample_dir"])
+        sessions = Session.objects.filter(project=install.project).count()
+        if summary is None:
+            self.stdout.write(f"The {sessions} sample sessions are already loaded.")
+        else:
+            self.stdout.write(f"Loaded {len(summary.sessions)} sessions ({summary.events_imported} events, "
+                              f"{summary.recording_chunks} recording chunks) in {time.monotonic() - started:.0f} s.")
+            for reason in summary.skipped[:10]:
+                self.stdout.write(self.style.WARNING(f"  skipped: {reason}"))
         self.stdout.write(f"Sign in as {install.username} / {install.password} (kept in {settings.VAR_DIR / 'admin_password'}).")
-        self.stdout.write(self.style.SUCCESS(f"Open {base}/"))
+        result_url = f"{base}/admin/summaries/session/?project__id__exact={install.project.pk}"
+        self.stdout.write(self.style.SUCCESS(f"Open {result_url}"))
         if not opts["no_serve"]:
             call_command("serve", port=opts["port"])
