@@ -117,6 +117,9 @@ def _trigger_before(rows: list[Row], problem: Row) -> Row | None:
         if row.timestamp_ms > problem.timestamp_ms:
             break
         if row.kind in USER_ACTIONS and problem.timestamp_ms - row.timestamp_ms <= ON_PATH_MS and row.path == problem.path:
+            # A click and the submit it causes share a moment: the click is what the user did.
+            if best is not None and best.timestamp_ms == row.timestamp_ms and best.kind == "click":
+                continue
             best = row
     return best
 
