@@ -202,6 +202,7 @@ RECAP_CLIP_CODEC = env_str("RECAP_CLIP_CODEC", "vp9")
 RECAP_CLIP_FOOTER = env_bool("RECAP_CLIP_FOOTER", True)
 RECAP_CLIP_SKIP_INACTIVE_AFTER = env_float("RECAP_CLIP_SKIP_INACTIVE_AFTER", 20.0)
 RECAP_CLIP_MAX_ATTEMPTS = env_int("RECAP_CLIP_MAX_ATTEMPTS", 3)
+RECAP_CLIP_MAX_WIDTH = max(env_int("RECAP_CLIP_MAX_WIDTH", 1440), 320)
 # Video validation of blocking issues: queue it when a summary succeeds; how clips reach the video model.
 RECAP_AUTO_VALIDATE = env_bool("RECAP_AUTO_VALIDATE", True)
 RECAP_VIDEO_INPUT = env_str("RECAP_VIDEO_INPUT", "auto")  # auto | video | frames

@@ -56,6 +56,7 @@ class CaptureResult:
     height: int
     blocked_requests: list[str] = field(default_factory=list)
     reused_frames: int = 0
+    scale: float = 1.0  # device pixels per CSS pixel: below 1 when the page is wider than the clip may be
     page_texts: list[dict] = field(default_factory=list)  # {"t": ms, "text": ...} whenever the text changed
     load_seconds: float = 0.0
     capture_seconds: float = 0.0
@@ -113,7 +114,8 @@ async def _serve(client, event: dict, assets: dict[str, tuple[str, bytes]], bloc
 
 
 async def open_replay(
-    page, events: list[dict], *, footer: bool, click_visible_ms: int, result: CaptureResult, timecode: bool = False
+    page, events: list[dict], *, footer: bool, click_visible_ms: int, result: CaptureResult, timecode: bool = False,
+    css_size: tuple[int, int] | None = None,
 ) -> None:
     """Serve the replay page on `page` (interception), load the events and build the Replayer."""
     client = page._client  # the page's CDP session: the Fetch domain is not wrapped by pyppeteer
@@ -123,7 +125,10 @@ async def open_replay(
     assets["/events.json"] = ("application/json", json.dumps(events, separators=(",", ":")).encode())
     client.on("Fetch.requestPaused", lambda e: asyncio.ensure_future(_serve(client, e, assets, result.blocked_requests)))
     await client.send("Fetch.enable", {"patterns": [{"urlPattern": "*"}]})
-    await page.setViewport({"width": result.width, "height": result.height, "deviceScaleFactor": 1})
+    # The page keeps the recorded CSS size (the replayer iframe is not scaled, so layout is as recorded);
+    # a device scale factor below 1 makes Chromium rasterise, and screenshot, fewer pixels.
+    width, height = css_size or (result.width, result.height)
+    await page.setViewport({"width": width, "height": height, "deviceScaleFactor": result.scale})
 
     started = time.perf_counter()
     await page.goto(REPLAY_PAGE, waitUntil="load", timeout=30_000)
@@ -153,11 +158,11 @@ def frame_keys(events: list[dict], frames: list[FrameSpec], click_visible_ms: in
 
 async def _capture_on_page(
     page, events: list[dict], frames: list[FrameSpec], footer: bool, click_visible_ms: int, jpeg_quality: int,
-    result: CaptureResult, on_image: Callable[[bytes], None] | None, timecode: bool = False,
+    result: CaptureResult, on_image: Callable[[bytes], None] | None, timecode: bool, css_size: tuple[int, int],
 ) -> None:
     client = page._client
     await open_replay(page, events, footer=footer, click_visible_ms=click_visible_ms, result=result,
-                      timecode=timecode)
+                      timecode=timecode, css_size=css_size)
 
     started = time.perf_counter()
     keys = [None] * len(frames) if timecode else frame_keys(events, frames, click_visible_ms)
@@ -206,6 +211,11 @@ async def _close_page(page) -> None:
         logger.debug("closing the replay page failed: %s", closing.exception())
 
 
+def _even(value: float) -> int:
+    """Video encoders want even frame sizes."""
+    return max(2, int(round(value / 2)) * 2)
+
+
 def read_timecode(frame, footer_top: int, bits: int = 24) -> int:
     """Decode the time code square row (see replay.html) from an RGB frame: the replayer's clock in ms."""
     import numpy as np
@@ -240,6 +250,7 @@ def start_capture(
     jpeg_quality: int = 85,
     on_image: Callable[[bytes], None] | None = None,
     timecode: bool = False,
+    max_width: int | None = None,
 ) -> tuple[CaptureResult, concurrent.futures.Future]:
     """Begin capturing on a fresh page of the shared browser; screenshots go to `on_image` as they are taken.
 
@@ -247,15 +258,18 @@ def start_capture(
     future raises TimeoutError when the capture takes longer than `timeout`; the page is closed
     either way and the browser stays up for the next clip.
     """
-    width, height = viewport
-    result = CaptureResult(images=[], width=width, height=height + (FOOTER_HEIGHT if footer or timecode else 0))
+    result = CaptureResult(images=[], width=0, height=0)
+    css_width, css_height = viewport[0], viewport[1] + (FOOTER_HEIGHT if footer or timecode else 0)
+    result.scale = min(1.0, max_width / css_width) if max_width else 1.0
+    result.width, result.height = _even(css_width * result.scale), _even(css_height * result.scale)
     click_visible_ms = int(max(1000 / max(fps, 1), 500))
 
     async def job() -> CaptureResult:
         chromium = await browser.browser()
         page = await chromium.newPage()
         work = asyncio.ensure_future(
-            _capture_on_page(page, events, frames, footer, click_visible_ms, jpeg_quality, result, on_image, timecode)
+            _capture_on_page(page, events, frames, footer, click_visible_ms, jpeg_quality, result, on_image, timecode,
+                             (css_width, css_height))
         )
         try:
             # Waiting without cancelling: pyppeteer breaks its connection when a pending command's

@@ -77,6 +77,7 @@ class ClipEncoder:
                 self._last = (image, frame)
         else:
             frame = image
+        frame = fit_frame(frame, self.size)
         if (frame.shape[1], frame.shape[0]) != tuple(self.size):
             raise EncodeError(f"frame {self.frame_count} is {frame.shape[1]}x{frame.shape[0]}, the clip is "
                               f"{self.size[0]}x{self.size[1]}")
@@ -99,6 +100,19 @@ class ClipEncoder:
             self._writer.close()
         finally:
             self.path.unlink(missing_ok=True)
+
+
+def fit_frame(frame: np.ndarray, size: tuple[int, int], slack: int = 4) -> np.ndarray:
+    """Crop or pad (with the edge pixels) a frame within `slack` px of the clip size: scaled screenshots round."""
+    width, height = size
+    h, w = frame.shape[:2]
+    if (w, h) == (width, height) or abs(w - width) > slack or abs(h - height) > slack:
+        return frame
+    frame = frame[:height, :width]
+    pad_y, pad_x = height - frame.shape[0], width - frame.shape[1]
+    if pad_y or pad_x:
+        frame = np.pad(frame, ((0, pad_y), (0, pad_x), (0, 0)), mode="edge")
+    return frame
 
 
 def encode_webm(images: list[bytes], fps: int, path: Path, *, codec: str = "vp9", threads: int = 2) -> int:

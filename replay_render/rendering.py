@@ -50,12 +50,14 @@ class RenderOptions:
     footer: bool
     skip_inactive: bool
     codec: str
+    max_width: int = 1440  # wider pages are scaled down to this many pixels
     timecode: bool = False  # a machine-readable clock in the footer (benchmarks and tests)
     window_id: str = ""  # the browser tab to show when the session has several
 
     def as_dict(self) -> dict[str, object]:
         """The options as stored on the Clip row (timecode only when on, so ordinary cache keys never change)."""
-        options: dict[str, object] = {"footer": self.footer, "skip_inactive": self.skip_inactive, "codec": self.codec}
+        options: dict[str, object] = {"footer": self.footer, "skip_inactive": self.skip_inactive, "codec": self.codec,
+                                      "max_width": self.max_width}
         if self.timecode:
             options["timecode"] = True
         if self.window_id:
@@ -81,6 +83,7 @@ def clip_for(
     codec: str | None = None,
     timecode: bool = False,
     window_id: str = "",
+    max_width: int | None = None,
 ) -> Clip:
     """The Clip row for these parameters: the cached one if it exists, else a new pending one."""
     fps = settings.RECAP_CLIP_FPS if fps is None else int(fps)
@@ -100,6 +103,7 @@ def clip_for(
         footer=settings.RECAP_CLIP_FOOTER if footer is None else footer,
         skip_inactive=(length > settings.RECAP_CLIP_SKIP_INACTIVE_AFTER) if skip_inactive is None else skip_inactive,
         codec=codec,
+        max_width=int(max_width or settings.RECAP_CLIP_MAX_WIDTH),
         timecode=timecode,
         window_id=window_id or "",
     )
@@ -185,6 +189,7 @@ def _capture_to_webm(
     result, future = start_capture(
         browser, events, specs, viewport, footer=bool(clip.options.get("footer", True)), fps=clip.fps,
         timeout=timeout, on_image=images.put, timecode=bool(clip.options.get("timecode")),
+        max_width=int(clip.options.get("max_width") or 0) or None,
     )
     encoder = ClipEncoder(path, (result.width, result.height), clip.fps, codec=str(clip.options.get("codec") or "vp9"))
     try:

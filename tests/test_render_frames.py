@@ -161,3 +161,21 @@ def test_a_session_with_two_tabs_shows_one_tab_per_clip(project: Project) -> Non
     assert "Help centre" in help_clip.page_texts[-1]["text"] and "cart" not in help_clip.page_texts[-1]["text"]
     cart_clip = render_clip(session, start, start + timedelta(seconds=1), fps=1, footer=False, window_id="window-1")
     assert "Your cart" in cart_clip.page_texts[-1]["text"] and "Help" not in cart_clip.page_texts[-1]["text"]
+
+
+def test_wide_pages_are_scaled_down_not_cropped(project: Project) -> None:
+    """A page wider than RECAP_CLIP_MAX_WIDTH keeps its recorded layout and is rasterised at a smaller scale."""
+    page = """<!doctype html><html><body style="margin:0;background:#fff">
+      <div style="position:absolute;left:0;top:0;width:800px;height:200px;background:rgb(0,200,0)"></div>
+      <div style="position:absolute;left:800px;top:0;width:800px;height:200px;background:rgb(0,0,220)"></div>
+      </body></html>"""
+    events = record_in_chromium(page, None, viewport=(1600, 300))
+    session = store_recording(project, "wide-1", events)
+    start = ms_to_datetime(events[0]["timestamp"])
+    clip = render_clip(session, start, start + timedelta(seconds=1), fps=1, max_width=800)
+    assert clip.state == Clip.State.DONE, clip.failure_reason
+    info, frames = read_video(Path(clip.file.path))
+    assert (info.width, info.height) == (clip.width, clip.height) == (800, 164)  # (300 + 26 footer) / 2, even
+    frame = frames[0].astype(int)
+    assert np.abs(frame[50, 200] - [0, 200, 0]).max() < 40  # left half of the page: green
+    assert np.abs(frame[50, 600] - [0, 0, 220]).max() < 40  # right half, scaled into view: blue
