@@ -99,7 +99,9 @@ async def _serve(client, event: dict, assets: dict[str, tuple[str, bytes]], bloc
                     "responseCode": status,
                     "responseHeaders": [
                         {"name": "Content-Type", "value": ctype},
-                        {"name": "Cache-Control", "value": "no-store"},
+                        # rrweb's bundle may be cached (V8 keeps its compiled code for the next clip's page).
+                        {"name": "Cache-Control",
+                         "value": "max-age=86400" if url.startswith(REPLAY_ORIGIN + "/rrweb/") else "no-store"},
                     ],
                     "body": base64.b64encode(body).decode(),
                 },

@@ -46,7 +46,7 @@ class VideoInfo:
 def decode_image(data: bytes) -> np.ndarray:
     """A screenshot (JPEG/PNG bytes) as an RGB array."""
     with Image.open(io.BytesIO(data)) as image:
-        return np.asarray(image.convert("RGB"))
+        return np.asarray(image if image.mode == "RGB" else image.convert("RGB"))
 
 
 class ClipEncoder:
