@@ -110,8 +110,9 @@ class PostHogClient:
         url: str | None = f"/api/projects/{self.project_id}/session_recordings/"
         seen = 0
         while url:
-            body = self.request("GET", url, params=params).json()
-            params = {}  # the `next` URL carries its own query
+            # httpx replaces a URL's query with `params` when given: the `next` URL carries its own.
+            body = self.request("GET", url, params=params or None).json()
+            params = {}
             for item in body.get("results", []):
                 start = parse_timestamp(item.get("start_time"))
                 if since is not None and start is not None and start < since:
