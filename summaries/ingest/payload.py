@@ -94,7 +94,7 @@ def event_token(event: dict) -> str:
 
 
 def normalize_event(
-    event: Any, *, index: int, token: str, received_at: datetime, max_event_bytes: int
+    event: Any, *, index: int, token: str, received_at: datetime, max_event_bytes: int, check_size: bool = True
 ) -> dict:
     """One event checked and put in the stored form; raises ValueError with a reason naming the problem."""
     where = f"event {index}"
@@ -149,7 +149,7 @@ def normalize_event(
         if not isinstance(data, list):
             raise ValueError(f"{where}: `$snapshot_data` must be a list of rrweb events")
         props = {**props, "$snapshot_data": data}
-    else:
+    elif check_size:
         size = len(json.dumps(props, separators=(",", ":"), ensure_ascii=False))
         if size > max_event_bytes:
             raise ValueError(f"{where}: {size} bytes, over the {max_event_bytes} byte event limit")
@@ -173,8 +173,14 @@ def check_payload(
     max_event_bytes: int,
     query_token: str = "",
     query_sent_at: str = "",
+    body_bytes: int | None = None,
 ) -> CapturePayload:
-    """Check a decoded body: the token, and each event (valid ones kept, others listed with a reason)."""
+    """Check a decoded body: the token, and each event (valid ones kept, others listed with a reason).
+
+    When the whole body (`body_bytes`) is within the event limit, no event can be over it, and
+    measuring each event is skipped.
+    """
+    check_size = body_bytes is None or body_bytes > max_event_bytes
     raw_events, envelope = unwrap(body)
     result = CapturePayload(token=find_token(envelope, raw_events, query_token))
     result.sent_at = parse_timestamp(envelope.get("sent_at")) or (
@@ -189,6 +195,7 @@ def check_payload(
                     token=result.token,
                     received_at=received_at,
                     max_event_bytes=max_event_bytes,
+                    check_size=check_size,
                 )
             )
         except ValueError as exc:

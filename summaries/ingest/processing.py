@@ -226,11 +226,19 @@ def process_events(project: Project, events: list[dict]) -> ProcessResult:
                     properties=props,
                 ))
         if rows:
-            uuids = [row.uuid for row in rows]
-            existing = set(Event.objects.filter(uuid__in=uuids).values_list("uuid", flat=True))
             unique = {_as_uuid(row.uuid): row for row in rows}
-            fresh = [row for key, row in unique.items() if key not in existing]
-            Event.objects.bulk_create(fresh, ignore_conflicts=True, batch_size=1000)
+            fresh = list(unique.values())
+            try:
+                # Fast path, the usual case: none of these events is stored yet, one INSERT does it.
+                with transaction.atomic():
+                    Event.objects.bulk_create(fresh, batch_size=1000)
+            except IntegrityError:
+                # A retry or a reprocessing: keep only the events not stored yet.
+                existing = set(Event.objects.filter(uuid__in=list(unique)).values_list("uuid", flat=True))
+                fresh = [row for key, row in unique.items() if key not in existing]
+                for row in fresh:
+                    row.pk = None
+                Event.objects.bulk_create(fresh, ignore_conflicts=True, batch_size=1000)
             result.events_added += len(fresh)
             result.events_duplicate += len(rows) - len(fresh)
             changed = {row.session.session_id for row in fresh}

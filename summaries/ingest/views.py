@@ -94,7 +94,7 @@ def capture(request: HttpRequest, *, kind: str) -> HttpResponse:
         checked = check_payload(
             body, received_at=received_at, max_event_bytes=size["event"],
             query_token=request.GET.get("token", "") or request.GET.get("api_key", ""),
-            query_sent_at=request.GET.get("_", ""),
+            query_sent_at=request.GET.get("_", ""), body_bytes=len(text),
         )
     except BodyTooLarge as exc:
         return error(request, 413, "payload_too_large", exc.message)
