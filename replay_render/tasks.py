@@ -73,8 +73,8 @@ def validate_blocking_issues(summary_pk: int, force: bool = False) -> dict[str, 
     return {"summary_id": summary_pk, "queued": len(pairs)}
 
 
-@shared_task(name="replay_render.tasks.validate_key_action")
-def validate_key_action(summary_pk: int, event_id: str, clip_pk: int) -> dict[str, object]:
+@shared_task(name="replay_render.tasks.validate_key_action", bind=True, max_retries=30)
+def validate_key_action(self, summary_pk: int, event_id: str, clip_pk: int) -> dict[str, object]:
     """Validate one blocking key action on its (rendered or failed) clip and record the verdict."""
     from replay_render.validation import validate_action
     from summaries.models import SessionSummary
@@ -84,6 +84,9 @@ def validate_key_action(summary_pk: int, event_id: str, clip_pk: int) -> dict[st
     action = next((a for a in summary.blocking_key_actions if a["event_id"] == event_id), None) if summary else None
     if summary is None or clip is None or action is None:
         return {"event_id": event_id, "clip_id": clip_pk, "state": "gone"}
+    if clip.state in (Clip.State.PENDING, Clip.State.RENDERING):
+        # Another chain is rendering the same clip (two actions at one moment): look once it is done.
+        raise self.retry(countdown=10)
     return validate_action(summary, action, clip).as_dict()
 
 
