@@ -163,6 +163,8 @@ def test_verdicts_never_erase_an_issue() -> None:
         assert verdict.verdict == DENIED
         assert verdict.changes["key_action.exception"] == "non-blocking"
     assert decide(Observation("static - no user activity", static=True, user_blocked="yes"), action).changes == {}
+    stuck = decide(Observation("static", static=True, user_blocked="yes", error_visible=True, error_text="Declined"), action)
+    assert stuck.verdict == CONFIRMED
     confirmed = decide(Observation("error", user_blocked="yes", error_visible=True, error_text="Card declined"),
                        action, last_segment=True)
     assert confirmed.verdict == CONFIRMED and "key_action.exception" not in confirmed.changes

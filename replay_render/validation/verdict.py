@@ -63,7 +63,9 @@ def decide(observation: Observation, action: dict[str, Any], *, last_segment: bo
             "segment.outcome.success": True,
         }
         return Verdict(DENIED, f"the user {how}, so it did not block them", changes)
-    if observation.user_blocked == "yes" and not observation.static:
+    # An error on screen followed by nothing at all is what being blocked looks like; a static screen
+    # without an error says nothing.
+    if observation.user_blocked == "yes" and (observation.error_visible or not observation.static):
         changes = {
             "key_action.description": f"{original} (video: {seen})" if seen else original,
             "segment.outcome.success": False,
