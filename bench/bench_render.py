@@ -78,7 +78,8 @@ def bench_clips(session, repeat: int) -> None:
         drift = max(abs(read_timecode(f, coded.height - FOOTER_HEIGHT) - (t - first + 1))
                     for f, t in zip(frames, coded.frame_times))
         wall = median(walls)
-        recording_seconds = (clip.frame_times[-1] - clip.frame_times[0]) / 1000 + 1 / fps + clip.skipped_seconds
+        # Recording time covered (frame times are recording instants, so a skipped stretch is inside the span).
+        recording_seconds = (clip.frame_times[-1] - clip.frame_times[0]) / 1000 + 1 / fps
         print(f"{label:44} {wall:7.2f} {recording_seconds / wall:10.1f} {clip.frame_count:6d} {clip.byte_size:8d} "
               f"{clip.byte_size / 1024 * 10 / clip.duration_seconds:7.1f} {clip.skipped_seconds:9.1f} {drift:12d}")
         print(f"{'':44} (runs: {', '.join(f'{w:.2f}' for w in walls)} s; time-coded render {coded.render_seconds:.2f} s)")
@@ -195,6 +196,7 @@ def bench_realtime(session, repeat: int) -> None:
     events = session.rrweb_events(session.start_time, None, from_full_snapshot=True)
     start_ms = datetime_to_ms(session.start_time) + 20_000
     print("\n== Real-time screen recording at 8x (CDP Page.startScreencast), 10 s of recording, 5 fps output ==")
+    print("(wall = playback only; the recording would still have to be re-timed and encoded)")
     print(f"{'run':>3} {'wall s':>7} {'frames got/needed':>17} {'missing':>7} {'frozen':>6} {'max drift ms':>12} "
           f"{'mean drift ms':>13}")
     for run in range(repeat):
