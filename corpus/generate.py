@@ -12,6 +12,7 @@ import argparse
 import asyncio
 import json
 import os
+import signal
 import sys
 import tempfile
 import time
@@ -25,7 +26,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--parallel", type=int, default=6, help="journeys played at once")
     parser.add_argument("--limit", type=int, default=0, help="play only the first N planned journeys")
     parser.add_argument("--seed", type=int, default=2026)
-    parser.add_argument("--pace", type=float, default=1.0, help="idle-gap scale (1.0 = real time)")
+    parser.add_argument("--pace", type=float, default=1.0, help="scale of every journey's planned pace (1.0 = as planned)")
     parser.add_argument("--var-dir", type=Path, default=None, help="Recap's throwaway install (default: a temp dir)")
     parser.add_argument("--export-only", action="store_true",
                         help="do not play: export again from an earlier run's --var-dir (its journeys.jsonl and database)")
@@ -66,7 +67,9 @@ def main(argv: list[str] | None = None) -> int:
     if args.limit:
         specs = specs[: args.limit]
     for spec in specs:
-        spec.pace = args.pace
+        spec.pace *= args.pace
+    # A terminated run still stops its Recap and browsers (the finally blocks below and in the runner).
+    signal.signal(signal.SIGTERM, _interrupt)
     server = RecapServer(env).start()
     org, _ = Organization.objects.get_or_create(slug="corpus", defaults={"name": "Corpus recording"})
     project, _ = Project.objects.get_or_create(organization=org, name="Demo shop recording")
@@ -104,6 +107,11 @@ def main(argv: list[str] | None = None) -> int:
         print("skipped:", line)
     print(describe(args.out))
     return 0 if result["sessions"] else 1
+
+
+def _interrupt(*_: object) -> None:
+    """Turn SIGTERM into KeyboardInterrupt so clean-up runs."""
+    raise KeyboardInterrupt
 
 
 def describe(out_dir: Path) -> str:

@@ -16,6 +16,10 @@ from demo_shop.faults import (
 
 NOISE_MIXES = ([WIDGET_EXCEPTION], [RETRIED_API], [WIDGET_EXCEPTION, RETRIED_API])
 
+# Idle-gap scale per journey: most sessions last about a minute, a few wander for several minutes.
+PACE = {"gift_shortlist": 1.0, "browse_compare": 0.6, "buy_product": 0.5, "quick_add_buy": 0.5,
+        "search_browse": 0.6, "update_address": 0.7, "quick_look": 0.8}
+
 # Longest first, so parallel slots finish at about the same time.
 LENGTH_ORDER = ["gift_shortlist", "browse_compare", "buy_product", "quick_add_buy", "search_browse",
                 "update_address", "quick_look"]
@@ -57,6 +61,8 @@ def dataset_plan(seed: int = 2026) -> list[JourneySpec]:
                     "search_browse", "search_browse", "gift_shortlist"]:
         entries.append((journey, [SLOW_PAGE] + noise(0.3), ""))
 
-    specs = [JourneySpec(journey, sorted(set(faults)), seed=seed * 1000 + i, variant=variant)
+    specs = [JourneySpec(journey, sorted(set(faults)), seed=seed * 1000 + i, variant=variant, pace=PACE[journey])
              for i, (journey, faults, variant) in enumerate(entries)]
+    for spec in [s for s in specs if s.journey == "gift_shortlist"][:2]:
+        spec.pace = 1.4  # the longest visits
     return sorted(specs, key=lambda s: LENGTH_ORDER.index(s.journey))
