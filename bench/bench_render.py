@@ -135,12 +135,14 @@ async def _screencast(events: list[dict], start_ms: int, speed: float, seconds: 
         await open_replay(page, events, footer=True, click_visible_ms=500, result=result, timecode=True)
 
         async def ack(session_id: int) -> None:
+            """Acknowledge a screencast frame (the screencast stops without acks)."""
             try:
                 await client.send("Page.screencastFrameAck", {"sessionId": session_id})
             except Exception:  # frames still in flight when the page closes
                 pass
 
         def on_frame(event: dict) -> None:
+            """Keep a screencast frame with its capture time."""
             received.append((event["metadata"]["timestamp"], base64.b64decode(event["data"])))
             asyncio.ensure_future(ack(event["sessionId"]))
 

@@ -75,12 +75,14 @@ class RenderBrowser:
 
     # -- the loop thread -------------------------------------------------------------------
     def _ensure_loop(self) -> asyncio.AbstractEventLoop:
+        """Start this process's event-loop thread if it is not running."""
         with self._start_lock:
             if self._loop is None or not self._thread or not self._thread.is_alive():
                 loop = asyncio.new_event_loop()
                 ready = threading.Event()
 
                 def run() -> None:
+                    """The loop thread: runs the event loop until stopped."""
                     asyncio.set_event_loop(loop)
                     loop.call_soon(ready.set)
                     loop.run_forever()
@@ -109,6 +111,7 @@ class RenderBrowser:
 
     # -- the browser ------------------------------------------------------------------------
     def _alive(self) -> bool:
+        """True while the browser process runs and pyppeteer's connection is open."""
         browser = self._browser
         if browser is None:
             return False
@@ -133,6 +136,7 @@ class RenderBrowser:
             return self._browser
 
     async def _launch(self) -> Any:
+        """Start chromium with the render flags and a throwaway profile."""
         from pyppeteer import launch
 
         if not (os.path.exists(self.executable) or shutil.which(self.executable)):
@@ -163,6 +167,7 @@ class RenderBrowser:
             raise BrowserUnavailable(f"Chromium at {self.executable!r} did not start: {exc}") from exc
 
     async def _dispose(self) -> None:
+        """Close the browser (killing it if it does not answer) and remove its profile."""
         browser, self._browser = self._browser, None
         if browser is None:
             return
@@ -177,6 +182,7 @@ class RenderBrowser:
         self._remove_profile()
 
     def _remove_profile(self) -> None:
+        """Delete the browser's throwaway profile folder."""
         profile, self._profile = self._profile, None
         if profile:
             shutil.rmtree(profile, ignore_errors=True)

@@ -64,6 +64,7 @@ class CaptureResult:
 
 @lru_cache(maxsize=1)
 def _rrweb_assets() -> dict[str, tuple[str, bytes]]:
+    """rrweb's UMD bundle and CSS from node_modules, read once per process."""
     dist = Path(settings.NODE_MODULES) / "rrweb" / "dist"
     script, style = dist / "rrweb.umd.min.cjs", dist / "style.css"
     for path in (script, style):
@@ -162,6 +163,7 @@ async def _capture_on_page(
     page, events: list[dict], frames: list[FrameSpec], footer: bool, click_visible_ms: int, jpeg_quality: int,
     result: CaptureResult, on_image: Callable[[bytes], None] | None, timecode: bool, css_size: tuple[int, int],
 ) -> None:
+    """Open the replay on `page`, then seek and screenshot every frame."""
     client = page._client
     await open_replay(page, events, footer=footer, click_visible_ms=click_visible_ms, result=result,
                       timecode=timecode, css_size=css_size)
@@ -236,6 +238,7 @@ def read_timecode(frame, footer_top: int, bits: int = 24) -> int:
 
 
 def _js_message(exc: Exception) -> str:
+    """The first line of a page error, for a clip failure reason."""
     text = str(exc).strip()
     return text.splitlines()[0][:300] if text else exc.__class__.__name__
 
@@ -267,6 +270,7 @@ def start_capture(
     click_visible_ms = int(max(1000 / max(fps, 1), 500))
 
     async def job() -> CaptureResult:
+        """The capture on a fresh page, closed afterwards whatever happens."""
         chromium = await browser.browser()
         page = await chromium.newPage()
         work = asyncio.ensure_future(

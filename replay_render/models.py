@@ -37,12 +37,14 @@ class Clip(models.Model):
     """A webm of a session window, rendered deterministically from its rrweb recording."""
 
     class State(models.TextChoices):
+        """Where a clip is in its life."""
         PENDING = "pending", "Pending"
         RENDERING = "rendering", "Rendering"
         DONE = "done", "Done"
         FAILED = "failed", "Failed"
 
     class Failure(models.TextChoices):
+        """Why a clip failed."""
         NONE = "", "-"
         NO_RECORDING = "no_recording", "No recording in the window"
         NO_FULL_SNAPSHOT = "no_full_snapshot", "No FullSnapshot"
@@ -86,10 +88,12 @@ class Clip(models.Model):
     updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:
+        """Indexes and ordering."""
         indexes = [models.Index(fields=["session", "start_time"], name="clip_session_start")]
         ordering = ["-created_at"]
 
     def __str__(self) -> str:
+        """Clip id, session, window start and state."""
         return f"clip {self.pk} of {self.session_id} @ {self.start_time:%H:%M:%S} ({self.state})"
 
     @property

@@ -162,10 +162,12 @@ def _claim(clip: Clip, force: bool) -> bool:
 
 
 def _file_exists(clip: Clip) -> bool:
+    """True when the clip has a file and storage still holds it."""
     return bool(clip.file) and clip.file.storage.exists(clip.file.name)
 
 
 def _fail(clip: Clip, failure: str, reason: str, started: float) -> Clip:
+    """Mark the clip failed with its kind and reason; returns it."""
     logger.warning("clip %s failed (%s): %s", clip.pk, failure, reason)
     clip.state = Clip.State.FAILED
     clip.failure = failure
@@ -176,6 +178,7 @@ def _fail(clip: Clip, failure: str, reason: str, started: float) -> Clip:
 
 
 def _footer_time(at_ms: int, session_start_ms: int) -> str:
+    """The footer's clock: wall time of the instant and its offset from the session start."""
     offset = max(0, at_ms - session_start_ms) // 1000
     return f"{ms_to_datetime(at_ms):%H:%M:%S} UTC   +{offset // 60}:{offset % 60:02d}"
 

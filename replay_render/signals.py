@@ -29,6 +29,7 @@ def validate_new_summary(sender: type, instance: SessionSummary, update_fields: 
         return
 
     def queue() -> None:
+        """Queue validation once the summary is committed."""
         from replay_render.tasks import validate_blocking_issues
 
         try:

@@ -117,6 +117,7 @@ def page_urls(events: list[dict]) -> Callable[[float], str]:
             hrefs.append(str(event["data"]["href"]))
 
     def at(moment_ms: float) -> str:
+        """The URL at one instant."""
         index = bisect.bisect_right(stamps, moment_ms)
         return hrefs[index - 1] if index else ""
 

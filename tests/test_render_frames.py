@@ -44,6 +44,7 @@ def _is_green(frame: np.ndarray) -> bool:
 
 def test_text_inserted_by_a_mutation_appears_only_in_later_frames(project: Project) -> None:
     async def insert_banner_later(page: Any) -> None:
+        """Wait, insert the green banner, wait."""
         await asyncio.sleep(1.2)
         await page.evaluate("""() => {
             const div = document.createElement('div');
@@ -76,10 +77,13 @@ def slow_asset_server() -> Iterator[dict[str, Any]]:
     state: dict[str, Any] = {"hits": 0, "slow": False}
 
     class Handler(BaseHTTPRequestHandler):
+        """Counts requests and answers slowly when asked to."""
         def log_message(self, *args: Any) -> None:
+            """Keep test output clean."""
             return
 
         def do_GET(self) -> None:
+            """Answer any path (slowly when the fixture says so)."""
             state["hits"] += 1
             if state["slow"]:
                 time.sleep(8)

@@ -24,6 +24,7 @@ Scenario = Callable[[Any], Awaitable[None]]
 
 
 async def _record(html: str, scenario: Scenario | None, path: str, viewport: tuple[int, int]) -> list[dict]:
+    """Record `html` with rrweb in a fresh Chromium page while `scenario` runs."""
     chromium = await shared_browser().browser()
     page = await chromium.newPage()
     client = page._client
@@ -33,6 +34,7 @@ async def _record(html: str, scenario: Scenario | None, path: str, viewport: tup
     }
 
     async def serve(event: dict) -> None:
+        """Serve the recorded site from memory; let local requests through; fail the rest."""
         url = event["request"]["url"]
         if url.startswith(SITE + "/"):
             ctype, body = files.get(url[len(SITE):].split("?")[0], ("text/plain", b""))
@@ -74,6 +76,7 @@ def test_recorder_captures_snapshot_and_mutations() -> None:
     """The recording tests rely on: a Meta with the page size, a FullSnapshot, then incremental mutations."""
 
     async def add_text(page: Any) -> None:
+        """Append a paragraph after the snapshot."""
         await page.evaluate("() => { const p = document.createElement('p'); p.textContent = 'later'; "
                             "document.body.appendChild(p); }")
 

@@ -26,6 +26,7 @@ CHECKOUT = """<!doctype html><html><body style="font: 16px sans-serif">
 
 
 async def _blocked(page: Any) -> None:
+    """Pay, see the error, try again, give up."""
     await page.click("#pay")
     await asyncio.sleep(1.0)
     await page.click("#pay")  # tries again: same error
@@ -33,6 +34,7 @@ async def _blocked(page: Any) -> None:
 
 
 async def _worked_around(page: Any) -> None:
+    """Pay, see the error, pay with PayPal instead."""
     await page.click("#pay")
     await asyncio.sleep(1.0)
     await page.click("#paypal")
@@ -87,11 +89,13 @@ def make_summary(session: Session, moment_ms: int, *, url: str = "http://shop.te
 
 @pytest.fixture
 def project() -> Project:
+    """An organization with one project."""
     org = Organization.objects.create(name="Acme", slug="acme")
     return Project.objects.create(organization=org, name="Shop")
 
 
 def only_action(summary: SessionSummary) -> tuple[dict, dict]:
+    """The summary's single segment and key action, fresh from the database."""
     summary.refresh_from_db()
     segment = summary.summary["segments"][0]
     return segment, segment["key_actions"][0]

@@ -22,6 +22,7 @@ MODEL = "openai/recap-video-test"
 
 
 def answer(**fields: object) -> str:
+    """A video model's JSON answer: blocked by a payment error, unless overridden."""
     base = {"description": "The user clicks Pay now; red text appears: 'Payment failed: card declined. "
                            "Please try again.' The user clicks again; nothing else changes.",
             "error_visible": True, "error_text": "Payment failed: card declined. Please try again.",
@@ -32,6 +33,7 @@ def answer(**fields: object) -> str:
 
 @pytest.fixture
 def project() -> Project:
+    """An organization with one project."""
     org = Organization.objects.create(name="Acme", slug="acme")
     return Project.objects.create(organization=org, name="Shop")
 

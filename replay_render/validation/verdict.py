@@ -40,6 +40,7 @@ class Verdict:
 
 
 def _clip(text: str, limit: int = 200) -> str:
+    """Whitespace collapsed and cut to `limit` characters."""
     text = " ".join(text.split())
     return text if len(text) <= limit else text[: limit - 1] + "…"
 

@@ -98,6 +98,7 @@ def parse_answer(text: str) -> Observation:
         raise ModelAnswerError("the answer has no description of what is visible")
 
     def flag(name: str) -> bool:
+        """A JSON boolean, tolerating "true"/"yes" strings."""
         value = data.get(name)
         return value is True or (isinstance(value, str) and value.strip().lower() in {"true", "yes"})
 
@@ -141,6 +142,7 @@ def ask_video_model(clip: Clip, action: dict[str, Any], model: str) -> tuple[Obs
         frame_count = len(frames)
 
     def parse(text: str) -> Observation:
+        """The model's answer as an Observation; an unusable one is retried."""
         try:
             return parse_answer(text)
         except ModelAnswerError as exc:

@@ -61,4 +61,5 @@ class Command(BaseCommand):
 
 
 def _missing(session: Session):
+    """Raise the error for a session without a recording."""
     raise CommandError(f"session {session.session_id!r} has no recording")
