@@ -12,6 +12,7 @@ import io
 import json
 import re
 from dataclasses import asdict, dataclass, field
+from datetime import timezone
 from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
@@ -206,12 +207,25 @@ def _event_rows(events: list[InputEvent], taken: set[str]) -> tuple[list[Row], d
                 facts=facts,
             )
         )
+    _strip_site_name(rows)
     compact = _drop_redundant(rows)
     return compact, {"exceptions_dropped_as_noise": exc.dropped_as_noise, "exceptions_collapsed": exc.collapsed,
                      "redundant_rows_dropped": len(rows) - len(compact)}
 
 
 FIELD_TAGS = ("input", "textarea", "select")
+TITLE_SEPARATOR = re.compile(r"\s[·|—–-]\s")
+
+
+def _strip_site_name(rows: list[Row]) -> None:
+    """Drop the site-name suffix every page title repeats ("Checkout · Shop" -> "Checkout")."""
+    titles = [r.detail for r in rows if r.kind == "pageview" and r.detail]
+    suffixes = {TITLE_SEPARATOR.split(t)[-1] for t in titles if TITLE_SEPARATOR.search(t)}
+    if len(titles) >= 2 and len(suffixes) == 1 and all(TITLE_SEPARATOR.search(t) for t in titles):
+        suffix = suffixes.pop()
+        for row in rows:
+            if row.kind == "pageview" and row.detail:
+                row.detail = row.detail[: row.detail.rfind(suffix)].rstrip(" ·|—–-")
 
 
 def _drop_redundant(rows: list[Row]) -> list[Row]:
@@ -433,7 +447,7 @@ def allowed_metadata(
     active = max(0.0, prepared.duration_s - sum(p.seconds for p in idle))
     start_iso = given.get("start_time") or ""
     if hasattr(start_iso, "isoformat"):
-        start_iso = start_iso.isoformat()
+        start_iso = start_iso.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
     first_url = given.get("first_url") or next((r.url for r in prepared.rows if r.url), "")
     return {
         "start_time": str(start_iso),
@@ -528,14 +542,17 @@ def mapping_block(title: str, mapping: dict[str, str]) -> str:
 
 def prompt_data_block(prepared: PromptInput, rows_csv: str | None = None) -> str:
     """The delimited data block of a prompt: metadata, alias mappings and the event table."""
-    metadata = "\n".join(f"{k}: {sanitize(str(v))}" for k, v in prepared.metadata.items())
+    url_rev = {v: k for k, v in prepared.url_aliases.items()}
+    shown = dict(prepared.metadata)
+    shown["start_url"] = url_rev.get(sanitize(str(shown.get("start_url", ""))), shown.get("start_url", ""))
+    metadata = "\n".join(f"{k}: {sanitize(str(v))}" for k, v in shown.items())
     parts = [
         DATA_OPEN,
         "session metadata:\n" + metadata + "\n",
         mapping_block("urls", prepared.url_aliases),
-        mapping_block("windows", prepared.window_aliases),
+        mapping_block("windows", prepared.window_aliases) if len(prepared.window_aliases) > 1 else "",
         mapping_block("elements", prepared.target_aliases),
-        "events (t = seconds from session start; empty url = same page as the row above):\n"
+        "events:\n"
         + (rows_csv if rows_csv is not None else prepared.csv_text),
         DATA_CLOSE,
     ]

@@ -30,6 +30,8 @@ SUBMIT_WORDS = re.compile(
     re.IGNORECASE,
 )
 
+# Problems that carry no message of their own: repeats are recognised by the target the user kept trying.
+SIGNALS_WITHOUT_MESSAGE = ("dead_click", "rageclick", "repeated_submit")
 # Targets whose clicks often change nothing visible by design: native dropdowns, fields, labels, page.
 NO_REACTION_EXPECTED = frozenset({"select", "option", "input", "textarea", "label", "html", "body", ""})
 # Custom product events whose names say a flow finished (order_completed, signed_up...) or failed.
@@ -146,8 +148,9 @@ def find_incidents(prepared: PromptInput) -> list[Incident]:
              if i.path == problem.path
              and not _navigated_between(rows, i.rows[-1].timestamp_ms, problem.timestamp_ms)
              and (_signature(problem) in {_signature(r) for r in i.rows}
-                  or (i.trigger is not None and trigger.target and i.trigger.target == trigger.target)
-                  or (i.trigger is not None and _is_submit_like(i.trigger) and _is_submit_like(trigger)))),
+                  or (problem.kind in SIGNALS_WITHOUT_MESSAGE and i.first.kind in SIGNALS_WITHOUT_MESSAGE
+                      and ((i.trigger is not None and trigger.target and i.trigger.target == trigger.target)
+                           or (i.trigger is not None and _is_submit_like(i.trigger) and _is_submit_like(trigger)))))),
             None,
         )
         if same_trigger is not None:
@@ -158,7 +161,7 @@ def find_incidents(prepared: PromptInput) -> list[Incident]:
         incidents.append(Incident(rows=[problem], trigger=trigger, path=problem.path, kind=_kind(problem)))
     for incident in incidents:
         incident.kind = _kind(incident.first)
-        _classify(incident, rows)
+        _classify(incident, rows, problems)
     return [i for i in incidents if not _ignorable(i, rows)]
 
 
@@ -191,7 +194,7 @@ def _section(path: str) -> str:
     return (path or "/").strip("/").split("/", 1)[0]
 
 
-def _classify(incident: Incident, rows: list[Row]) -> None:
+def _classify(incident: Incident, rows: list[Row], problems: list[Row] | None = None) -> None:
     """Decide whether the user got through after the incident, or abandoned the flow.
 
     Getting through means: the product reported success (order_completed, signed_up...), or the user later
@@ -204,6 +207,10 @@ def _classify(incident: Incident, rows: list[Row]) -> None:
     visited_before = {r.path for r in rows if r.timestamp_ms < start and r.path}
     after = [r for r in rows if r.timestamp_ms > last]
     incident.later_rows = after
+    if incident.first.kind not in SIGNALS_WITHOUT_MESSAGE and _got_past(incident, after, problems or []):
+        incident.recovered = True
+        incident.workaround = "a later attempt got past this error"
+        return
     for row in after:
         if row.facts.get("custom") and SUCCESS_EVENT.search(row.kind) and not FAILURE_EVENT.search(row.kind):
             incident.recovered = True
@@ -215,6 +222,27 @@ def _classify(incident: Incident, rows: list[Row]) -> None:
             incident.workaround = f"went on to {row.path}"
             return
     incident.abandoned = True
+
+
+def _got_past(incident: Incident, after: list[Row], problems: list[Row]) -> bool:
+    """True when the user repeated the action and it then failed differently (a later step), i.e. this error
+    no longer stood in the way. Only for errors that show on every attempt (messages, failed requests)."""
+    signatures = {_signature(r) for r in incident.rows}
+    trigger = incident.trigger
+    if trigger is None:
+        return False
+    for row in after:
+        if row.path != incident.path:
+            return False
+        same_action = row.kind in USER_ACTIONS and (
+            row.target == trigger.target or (_is_submit_like(row) and _is_submit_like(trigger)))
+        if not same_action:
+            continue
+        following = [p for p in problems if row.timestamp_ms <= p.timestamp_ms <= row.timestamp_ms + ON_PATH_MS
+                     and p.kind not in SIGNALS_WITHOUT_MESSAGE]
+        if following and not any(_signature(p) in signatures for p in following):
+            return True
+    return False
 
 
 def _target_tag(row: Row) -> str:
