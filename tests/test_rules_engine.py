@@ -156,3 +156,26 @@ def test_a_visible_error_message_after_an_action_counts_without_network_data():
     (issue,) = blocking_key_actions(summarize(b))
     assert issue["event"] == "error_shown" and "Payment failed" in issue["description"]
     assert "2 attempts" in issue["description"]
+
+
+def test_getting_past_one_error_into_another_keeps_them_apart():
+    """Validation confuses the shopper (they get past it), then payment fails for good: two issues, two weights."""
+    b = SessionBuilder()
+    t = browse(b)
+    b.click(t, "Pay now")
+    b.message(t + 0.2, "Please check your details.")
+    b.click(t + 8, "Pay now")
+    b.message(t + 8.2, "Please check your details.")
+    b.type_into(t + 12, "phone")
+    for attempt in range(2):
+        at = t + 20 + attempt * 10
+        b.click(at, "Pay now")
+        b.request(at + 0.1, "POST", "/api/checkout/pay", 500)
+        b.message(at + 1.2, "Payment failed. We could not take your payment.")
+    b.end(t + 45)
+    summary = summarize(b)
+    (validation,) = flagged(summary, "non-blocking")
+    (payment,) = blocking_key_actions(summary)
+    assert "check your details" in validation["description"] and 24 <= validation["seconds_from_start"] <= 25
+    assert "/api/checkout/pay" in payment["description"] and 44 <= payment["seconds_from_start"] <= 45
+    assert "2 attempts" in payment["description"]
