@@ -1,10 +1,11 @@
-"""Admin for replay clips: state, figures, the webm, and re-rendering."""
+"""Admin for replay clips: state, figures, the webm (played through an admin-only URL), and re-rendering."""
 from __future__ import annotations
 
 from django.contrib import admin, messages
+from django.core.exceptions import PermissionDenied
 from django.db.models import QuerySet
-from django.http import HttpRequest
-from django.urls import reverse
+from django.http import FileResponse, Http404, HttpRequest
+from django.urls import path, reverse
 from django.utils.html import format_html
 
 from replay_render.models import Clip
@@ -22,13 +23,27 @@ class ClipAdmin(admin.ModelAdmin):
     readonly_fields = [f.name for f in Clip._meta.fields if f.name != "id"] + ["video"]
     actions = ["render_again"]
 
+    def get_urls(self):  # noqa: ANN201 - Django's signature
+        """The admin's own route to a clip's webm (the public one is for organization members only)."""
+        own = [path("<int:pk>/webm/", self.admin_site.admin_view(self.webm), name="replay_render_clip_webm")]
+        return own + super().get_urls()
+
+    def webm(self, request: HttpRequest, pk: int) -> FileResponse:
+        """Stream a clip's webm to staff allowed to view clips."""
+        if not self.has_view_permission(request):
+            raise PermissionDenied
+        clip = Clip.objects.filter(pk=pk).first()
+        if clip is None or not clip.is_ready:
+            raise Http404("no rendered clip")
+        return FileResponse(clip.file.open("rb"), content_type="video/webm")
+
     @admin.display(description="Video")
     def video(self, clip: Clip) -> str:
         """An inline player for a rendered clip."""
         if not clip.is_ready:
             return "-"
         return format_html('<video src="{}" controls width="480"></video>',
-                           reverse("replay_render:clip_file", args=[clip.pk]))
+                           reverse("admin:replay_render_clip_webm", args=[clip.pk]))
 
     @admin.action(description="Render again (queue render)")
     def render_again(self, request: HttpRequest, queryset: QuerySet[Clip]) -> None:

@@ -72,3 +72,17 @@ def test_clip_file_is_served_only_to_members_of_its_organization(project: Projec
     assert body[:4] == b"\x1a\x45\xdf\xa3"  # EBML header: a webm/matroska file
     assert len(body) == clip.byte_size
     assert client.get(f"/clips/{clip.pk + 999}.webm").status_code == 404
+
+
+@pytest.mark.django_db
+def test_admin_shows_the_clip_with_its_player(project: Project) -> None:
+    session = store_recording(project, "admin-1", load_player_sample())
+    clip = render_clip(session, session.start_time, session.start_time + timedelta(seconds=1), fps=1, footer=False)
+    admin_user = get_user_model().objects.create_superuser("root", "root@example.com", "pw-123456")
+    client = Client()
+    client.force_login(admin_user)
+    page = client.get(f"/admin/replay_render/clip/{clip.pk}/change/")
+    assert page.status_code == 200 and f"/admin/replay_render/clip/{clip.pk}/webm/" in page.content.decode()
+    video = client.get(f"/admin/replay_render/clip/{clip.pk}/webm/")
+    assert video.status_code == 200 and b"".join(video.streaming_content)[:4] == b"\x1a\x45\xdf\xa3"
+    assert Client().get(f"/admin/replay_render/clip/{clip.pk}/webm/").status_code == 302  # not signed in
