@@ -184,6 +184,13 @@ def test_rules_read_page_text_and_where_the_user_went() -> None:
     moved_on = observe(2000, texts, [], ["https://shop.test/order/complete"], moment_url="https://shop.test/checkout")
     assert moved_on.completed and decide(moved_on, {"description": "pay"}).verdict == DENIED
 
+    # Success words that were already on the page (a "Complete purchase" button) are not a completion.
+    button = [{"t": 1000, "text": "Checkout\nComplete purchase"}, {"t": 3000, "text": "Checkout\nComplete purchase\nCard declined"}]
+    still_stuck = observe(2000, button, [], [], moment_url="https://shop.test/checkout")
+    assert not still_stuck.completed and decide(still_stuck, {"description": "pay"}).verdict == CONFIRMED
+    done = observe(2000, button + [{"t": 4000, "text": "Order confirmed. Thank you!"}], [], [])
+    assert done.completed
+
     quiet = observe(2000, [{"t": 1000, "text": "Checkout"}], [], [], moment_url="https://shop.test/checkout")
     assert quiet.static and decide(quiet, {"description": "pay"}).verdict == INCONCLUSIVE
 

@@ -34,6 +34,11 @@ def error_lines(text: str) -> list[str]:
     return [" ".join(line.split()) for line in text.splitlines() if ERROR_WORDS.search(line)]
 
 
+def success_lines(text: str) -> list[str]:
+    """Lines of page text that read like a success or confirmation message."""
+    return [" ".join(line.split()) for line in text.splitlines() if SUCCESS_WORDS.search(line)]
+
+
 def _text_at(page_texts: list[dict[str, Any]], at_ms: int) -> str:
     """The page text as it was at `at_ms` (the last capture at or before it)."""
     text = ""
@@ -76,9 +81,9 @@ def observe(
         u and u != moment_url for u in urls_in_window
     )
     visited = [u for u in [*urls_in_window, *later_urls] if u and u != moment_url]
-    completed = any(SUCCESS_URL.search(u) for u in visited) or bool(
-        SUCCESS_WORDS.search(last_text) and not error_lines(last_text)
-    )
+    # Success text counts only when it is new: a checkout page's own "Complete purchase" button is not success.
+    new_success = [line for line in success_lines(last_text) if line not in set(success_lines(before))]
+    completed = any(SUCCESS_URL.search(u) for u in visited) or bool(new_success and not error_lines(last_text))
     error_visible = bool(errors_after)
     static = not activity_after and not page_changed and mutations_after == 0
 
