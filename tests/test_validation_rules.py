@@ -184,6 +184,11 @@ def test_rules_read_page_text_and_where_the_user_went() -> None:
     moved_on = observe(2000, texts, [], ["https://shop.test/order/complete"], moment_url="https://shop.test/checkout")
     assert moved_on.completed and decide(moved_on, {"description": "pay"}).verdict == DENIED
 
+    # Error words that were on the page all along (a help link) are not evidence.
+    furniture = [{"t": 1000, "text": "Checkout\nReport a problem"}, {"t": 3000, "text": "Checkout\nReport a problem\nPaid"}]
+    calm = observe(2000, furniture, [], [], moment_url="https://shop.test/checkout")
+    assert not calm.error_visible and decide(calm, {"description": "pay"}).verdict == INCONCLUSIVE
+
     # Success words that were already on the page (a "Complete purchase" button) are not a completion.
     button = [{"t": 1000, "text": "Checkout\nComplete purchase"}, {"t": 3000, "text": "Checkout\nComplete purchase\nCard declined"}]
     still_stuck = observe(2000, button, [], [], moment_url="https://shop.test/checkout")

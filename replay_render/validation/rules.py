@@ -63,10 +63,13 @@ def observe(
     after_texts = [e["text"] for e in page_texts if e["t"] >= moment_ms]
     last_text = page_texts[-1]["text"] if page_texts else ""
     errors_before = set(error_lines(before))
+    # Error words already on the page when the window opens (a "Report an error" link, an old banner)
+    # are furniture, not evidence about this moment.
+    furniture = set(error_lines(page_texts[0]["text"])) if page_texts else set()
     errors_after: list[str] = []
     for text in after_texts or [before]:
         for line in error_lines(text):
-            if line not in errors_after:
+            if line not in errors_after and line not in furniture:
                 errors_after.append(line)
     new_errors = [line for line in errors_after if line not in errors_before]
 
@@ -123,6 +126,7 @@ def observe(
         signals={
             "rule_based": True,
             "error_lines_after": errors_after[:10],
+            "error_lines_already_there": sorted(furniture)[:10],
             "new_error_lines": new_errors[:10],
             "page_changed": page_changed,
             "activity_after": len(activity_after),
