@@ -17,6 +17,7 @@ import shutil
 import tempfile
 import threading
 import warnings
+from pathlib import Path
 from collections.abc import Awaitable, Callable
 from typing import Any, TypeVar
 
@@ -51,6 +52,29 @@ CHROMIUM_ARGS = [
     "--disable-frame-rate-limit",
     "--disable-gpu-vsync",
 ]
+
+
+PROFILE_PREFIX = "recap-chromium-"
+
+
+def sweep_orphan_profiles() -> int:
+    """Remove chromium profiles whose owning process is gone; returns how many were removed."""
+    removed = 0
+    for folder in Path(tempfile.gettempdir()).glob(PROFILE_PREFIX + "*"):
+        try:
+            owner = int((folder / "owner.pid").read_text())
+        except (OSError, ValueError):
+            continue  # not ours to judge (no owner recorded)
+        try:
+            os.kill(owner, 0)
+            continue  # still running
+        except ProcessLookupError:
+            pass
+        except PermissionError:
+            continue  # alive, another user's
+        shutil.rmtree(folder, ignore_errors=True)
+        removed += 1
+    return removed
 
 
 class BrowserUnavailable(RuntimeError):
@@ -144,8 +168,11 @@ class RenderBrowser:
                 f"Chromium not found at {self.executable!r}: install Debian's `chromium` package "
                 "(scripts/setup does) or set CHROMIUM_PATH"
             )
-        # Our own throwaway profile, removed when the browser goes (also after a crash).
-        self._profile = tempfile.mkdtemp(prefix="recap-chromium-")
+        # Our own throwaway profile, removed when the browser goes (also after a crash); profiles left by
+        # worker processes that were killed outright are swept here.
+        sweep_orphan_profiles()
+        self._profile = tempfile.mkdtemp(prefix=PROFILE_PREFIX)
+        Path(self._profile, "owner.pid").write_text(str(os.getpid()))
         try:
             with warnings.catch_warnings():
                 # pyppeteer 2.0 still passes `loop=` to websockets 10, which only deprecates it.

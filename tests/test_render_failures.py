@@ -140,3 +140,21 @@ def test_missing_chromium_fails_the_clip_with_what_to_install(project: Project, 
     assert clip.state == Clip.State.FAILED and clip.failure == Clip.Failure.BROWSER
     assert "CHROMIUM_PATH" in clip.failure_reason and "chromium" in clip.failure_reason
     assert clip.can_retry(3)  # installing chromium fixes it: worth another attempt
+
+
+def test_profiles_of_dead_workers_are_swept(tmp_path, monkeypatch) -> None:
+    """A worker killed outright leaves its chromium profile behind; the next launch removes it."""
+    import subprocess
+    import sys
+    import tempfile
+
+    from replay_render.browser import PROFILE_PREFIX, sweep_orphan_profiles
+
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))
+    gone = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True, text=True)
+    orphan, alive = tmp_path / f"{PROFILE_PREFIX}orphan", tmp_path / f"{PROFILE_PREFIX}alive"
+    for folder, pid in ((orphan, gone.stdout.strip()), (alive, str(os.getpid()))):
+        folder.mkdir()
+        (folder / "owner.pid").write_text(pid)
+    assert sweep_orphan_profiles() == 1
+    assert not orphan.exists() and alive.exists()
