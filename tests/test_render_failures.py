@@ -90,7 +90,7 @@ def test_timeout_closes_the_page_not_the_browser(project: Project, sample_events
     slow = render_clip(session, start, start + timedelta(seconds=60), fps=10, skip_inactive=False)
     assert slow.state == Clip.State.FAILED and slow.failure == Clip.Failure.TIMEOUT
     assert "RECAP_CLIP_TIMEOUT" in slow.failure_reason
-    assert time.monotonic() - began < 10
+    assert time.monotonic() - began < 15
 
     settings.RECAP_CLIP_TIMEOUT = 120
     after = render_clip(session, start, start + timedelta(seconds=2), fps=1)

@@ -124,7 +124,7 @@ def test_remote_assets_are_blocked_without_delay(project: Project, slow_asset_se
     assert clip.state == Clip.State.DONE, clip.failure_reason
     assert slow_asset_server["hits"] == 0
     assert clip.blocked_request_count >= 2  # at least the stylesheet and the image
-    assert elapsed < 6
+    assert elapsed < 7.5  # below the 8 s any real request would have cost
 
 
 def test_frame_n_shows_start_plus_n_over_fps(project: Project) -> None:
