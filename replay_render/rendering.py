@@ -247,8 +247,17 @@ def render(clip: Clip, *, browser: RenderBrowser | None = None, force: bool = Fa
     )
     session_start_ms = datetime_to_ms(session.start_time) if session.start_time else int(events[0]["timestamp"])
     urls = page_urls(events)
-    specs = [FrameSpec(f.timestamp_ms, _footer_time(f.timestamp_ms, session_start_ms), urls(f.timestamp_ms))
-             for f in plan.frames]
+    # The first frame after a cut says how much idle time was jumped over.
+    resumed = {cut_to: cut_to - cut_from for cut_from, cut_to in plan.skipped_ranges}
+    specs = [
+        FrameSpec(
+            f.timestamp_ms,
+            _footer_time(f.timestamp_ms, session_start_ms)
+            + (f"   » {resumed[f.timestamp_ms] / 1000:.0f} s idle skipped" if f.timestamp_ms in resumed else ""),
+            urls(f.timestamp_ms),
+        )
+        for f in plan.frames
+    ]
     viewport = viewport_size(events, until_ms=end_ms)
     browser = browser or shared_browser()
     timeout = settings.RECAP_CLIP_TIMEOUT
