@@ -202,10 +202,12 @@ def main() -> None:
     procs = start_servers(env, port)
     try:
         print(f"machine: {os.cpu_count()} cores; gunicorn 2x4 threads, celery prefork -c 2; database {DB}")
+        before = RawBatch.objects.order_by("-pk").values_list("pk", flat=True).first() or 0
         warm, _ = recording_bodies(project.capture_token, 2)
-        send_all(port, "/s/", warm + event_bodies(project.capture_token, 4), 2)
+        warm += event_bodies(project.capture_token, 4)
+        send_all(port, "/s/", warm, 2)
+        wait_processed(before, len(warm))
         last = RawBatch.objects.order_by("-pk").values_list("pk", flat=True).first() or 0
-        wait_processed(0, RawBatch.objects.count())
 
         bodies = event_bodies(project.capture_token, args.batches)
         events = 100 * len(bodies)

@@ -216,6 +216,12 @@ RECAP_CAPTURE_RATE_LIMIT = env_int("RECAP_CAPTURE_RATE_LIMIT", 6000)  # requests
 RECAP_CAPTURE_MAX_ATTEMPTS = env_int("RECAP_CAPTURE_MAX_ATTEMPTS", 3)
 RECAP_SESSION_IDLE_MINUTES = env_int("RECAP_SESSION_IDLE_MINUTES", 30)
 
+# Periodic tasks (beat; the database scheduler copies these entries into its tables). Add entries, keep others.
+CELERY_BEAT_SCHEDULE = {
+    "capture-requeue-pending-batches": {"task": "summaries.ingest.tasks.sweep_pending_batches", "schedule": 120.0},
+    "capture-complete-idle-sessions": {"task": "summaries.ingest.tasks.complete_idle_sessions", "schedule": 300.0},
+}
+
 # Session summaries (summaries/analysis, summaries/llm.py): context budget, retries, signal thresholds.
 RECAP_CONTEXT_TOKENS = env_int("RECAP_CONTEXT_TOKENS", 150_000)
 RECAP_LLM_MAX_ATTEMPTS = env_int("RECAP_LLM_MAX_ATTEMPTS", 3)

@@ -174,3 +174,30 @@ def test_recording_access_reads_only_the_chunks_needed(django_assert_max_num_que
     opened.clear()
     everything = session.rrweb_events()
     assert len(opened) == 3 and [e["timestamp"] for e in everything] == sorted(e["timestamp"] for e in everything)
+
+
+def test_sweep_requeues_old_pending_batches_and_idle_sessions_complete(monkeypatch, settings):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from summaries.ingest import tasks
+
+    project = make_project()
+    old = accept(project, [ph_event("$pageview", later(0))])
+    fresh = accept(project, [ph_event("$pageview", later(1), session="sess-2")])
+    RawBatch.objects.filter(pk=old.pk).update(received_at=timezone.now() - timedelta(minutes=10))
+    queued: list[int] = []
+    monkeypatch.setattr(tasks, "enqueue_batch", queued.append)
+    assert tasks.sweep_pending_batches() == 1 and queued == [old.pk]
+
+    process_batch(old.pk)
+    process_batch(fresh.pk)
+    settings.RECAP_SESSION_IDLE_MINUTES = 30
+    Session.objects.filter(session_id="sess-1").update(last_ingested_at=timezone.now() - timedelta(minutes=31))
+    assert tasks.complete_idle_sessions() == 1
+    states = dict(Session.objects.values_list("session_id", "ingestion_state"))
+    assert states == {"sess-1": "complete", "sess-2": "receiving"}
+    # Late data re-opens a completed session.
+    process_batch(accept(project, [ph_event("$autocapture", later(90))]).pk)
+    assert Session.objects.get(session_id="sess-1").ingestion_state == "receiving"
