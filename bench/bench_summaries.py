@@ -150,6 +150,7 @@ def main() -> None:
     system_tokens = count_tokens(system_prompt())
     recap, recap_full, raw, raw_rec, json_rows, ratios_rows, ratios_raw = [], [], [], [], [], [], []
     predictions: dict[str, list[Prediction]] = {}
+    non_blocking: dict[str, list[Prediction]] = {}
     total_events = total_seconds = 0.0
     for session in Session.objects.order_by("pk"):
         events = [event_from_row(e) for e in session.events.all()]
@@ -179,6 +180,9 @@ def main() -> None:
         summary = build_summary(summarize_with_rules(prepared), prepared, engine="rules")
         predictions[session.session_id] = [Prediction(a["seconds_from_start"], a["description"], a["event_id"])
                                            for a in blocking_key_actions(summary)]
+        non_blocking[session.session_id] = [
+            Prediction(a["seconds_from_start"], a["description"], a["event_id"])
+            for seg in summary["segments"] for a in seg["key_actions"] if a["exception"] == "non-blocking"]
 
     def med_max(values: list[float]) -> str:
         return f"median {statistics.median(values):,.0f}, max {max(values):,.0f}"
@@ -224,7 +228,7 @@ def main() -> None:
         with opener(labels_path, "rt") as fh:
             labels = read_labels(fh)
         report = score(labels, {lab["session_id"]: predictions.get(lab["session_id"]) for lab in labels},
-                       tolerance=args.tolerance)
+                       tolerance=args.tolerance, non_blocking=non_blocking)
         print(f"\nRule engine on {labels_path} (targets: recall >= 0.9, precision >= 0.9, 0 noise-only flagged):")
         text = report_text(report)
         if not args.show_misses:

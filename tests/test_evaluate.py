@@ -82,6 +82,7 @@ def test_evaluate_command_on_stored_sessions(db, tmp_path):
     assert report["blocking"] == {"labelled": 2, "predicted": 1, "matched": 1, "precision": 1.0, "recall": 0.5}
     assert report["noise_only_sessions"]["flagged_blocking"] == 0
     assert report["failures"] == {"never-imported": "not imported"}
+    assert report["non_blocking"] == {"labelled": 1, "predicted": 1, "matched": 1, "precision": 1.0, "recall": 1.0}
     text = StringIO()
     call_command("evaluate", str(labels), "--tolerance", "0.01", stdout=text)
     assert "precision 0.000, recall 0.000" in text.getvalue()

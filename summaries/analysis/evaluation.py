@@ -91,8 +91,13 @@ def score(
     predictions: dict[str, list[Prediction] | None],
     *,
     tolerance: float = DEFAULT_TOLERANCE_S,
+    non_blocking: dict[str, list[Prediction]] | None = None,
 ) -> dict[str, Any]:
-    """The evaluation report; `predictions[session_id]` is None when the session has no summary."""
+    """The evaluation report; `predictions[session_id]` is None when the session has no summary.
+
+    `non_blocking` (optional) holds the key actions flagged non-blocking, scored the same way against the
+    labelled non-blocking issues (a secondary figure).
+    """
     sessions: list[SessionScore] = []
     per_kind: dict[str, dict[str, Any]] = defaultdict(lambda: {"labelled": 0, "matched": 0, "sessions_labelled": set(),
                                                                "sessions_predicted": set()})
@@ -162,7 +167,20 @@ def score(
             "with_false_alarm_only": sum(1 for s in sessions if s.predicted and not s.matched),
         },
         "per_session": [s.__dict__ for s in sessions],
+        "non_blocking": _secondary(labels, non_blocking, tolerance) if non_blocking is not None else None,
     }
+
+
+def _secondary(labels: list[dict[str, Any]], predictions: dict[str, list[Prediction]], tolerance: float) -> dict:
+    """Precision / recall of non-blocking flags against non-blocking labels."""
+    labelled = predicted = matched = 0
+    for label in labels:
+        preds = predictions.get(label["session_id"]) or []
+        labelled += len(label["non_blocking"])
+        predicted += len(preds)
+        matched += len(match(preds, label["non_blocking"], tolerance))
+    return {"labelled": labelled, "predicted": predicted, "matched": matched,
+            "precision": _ratio(matched, predicted), "recall": _ratio(matched, labelled)}
 
 
 def _ratio(part: int, whole: int) -> float | None:
@@ -186,6 +204,10 @@ def report_text(report: dict[str, Any]) -> str:
         f"{report['affected_sessions']['with_false_alarm_only']} with false alarms only)",
         "Per kind (blocking):",
     ]
+    nb = report.get("non_blocking")
+    if nb:
+        lines.insert(2, f"Non-blocking issues: labelled {nb['labelled']}, predicted {nb['predicted']}, matched "
+                        f"{nb['matched']} -> precision {fmt(nb['precision'])}, recall {fmt(nb['recall'])}")
     for kind, k in report["per_kind"].items():
         lines.append(f"  {kind}: recall {fmt(k['recall'])} ({k['matched']}/{k['labelled']}); affected sessions "
                      f"labelled {k['affected_sessions_labelled']}, found {k['affected_sessions_found']} "

@@ -38,6 +38,7 @@ class Command(BaseCommand):
             except ValueError as exc:
                 raise CommandError(str(exc)) from exc
         predictions: dict[str, list[Prediction] | None] = {}
+        non_blocking: dict[str, list[Prediction]] = {}
         failures: dict[str, str] = {}
         for label in labels:
             sessions = Session.objects.filter(session_id=label["session_id"])
@@ -63,7 +64,11 @@ class Command(BaseCommand):
                 Prediction(a["seconds_from_start"], a["description"], a["event_id"])
                 for a in blocking_key_actions(row.summary)
             ]
-        report = score(labels, predictions, tolerance=opts["tolerance"])
+            non_blocking[label["session_id"]] = [
+                Prediction(a["seconds_from_start"], a["description"], a["event_id"])
+                for seg in row.summary["segments"] for a in seg["key_actions"] if a["exception"] == "non-blocking"
+            ]
+        report = score(labels, predictions, tolerance=opts["tolerance"], non_blocking=non_blocking)
         report["failures"] = failures
         if opts["json"]:
             self.stdout.write(json.dumps(report, indent=2))
