@@ -5,10 +5,13 @@ database (created and migrated here), sends gzip `/batch/` requests of 100 event
 threads, waits until every raw batch is processed, and prints events/s accepted and processed end to end,
 p50/p99 accept latency, and recording MB/s for `/s/`.
 
-    .venv/bin/python bench/bench_capture.py [--batches 400] [--recordings 60] [--clients 8]
+    .venv/bin/python bench/bench_capture.py [--batches 400] [--recordings 60] [--clients 8] [--rate 3000]
+
+Two event runs: as fast as the clients can send (throughput), then paced at --rate events/s (latency at
+the target load, and whether processing keeps up with it).
 
 Environment: BENCH_PG (default postgres://postgres@127.0.0.1:5432), BENCH_DB (recap_bench),
-BENCH_REDIS (redis://127.0.0.1:6379/13).
+BENCH_REDIS (redis://127.0.0.1:6379/7; a Redis db no test suite uses).
 """
 from __future__ import annotations
 
@@ -32,7 +35,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 PG = os.environ.get("BENCH_PG", "postgres://postgres@127.0.0.1:5432")
 DB = os.environ.get("BENCH_DB", "recap_bench")
-REDIS = os.environ.get("BENCH_REDIS", "redis://127.0.0.1:6379/13")
+REDIS = os.environ.get("BENCH_REDIS", "redis://127.0.0.1:6379/7")
 
 
 def free_port() -> int:
@@ -126,11 +129,15 @@ def recording_bodies(token: str, count: int) -> tuple[list[bytes], int]:
     return bodies, raw_total
 
 
-def send_all(port: int, path: str, bodies: list[bytes], clients: int) -> tuple[list[float], float, int]:
-    """POST every body from `clients` keep-alive connections; returns (latencies s, wall s, failures)."""
-    work: queue.Queue[bytes] = queue.Queue()
-    for body in bodies:
-        work.put(body)
+def send_all(port: int, path: str, bodies: list[bytes], clients: int,
+             rate: float = 0.0) -> tuple[list[float], float, int]:
+    """POST every body from `clients` keep-alive connections, as fast as possible or at `rate` requests/s.
+
+    Returns (latencies in s, wall time in s, non-200 answers).
+    """
+    work: queue.Queue[tuple[int, bytes]] = queue.Queue()
+    for index, body in enumerate(bodies):
+        work.put((index, body))
     latencies: list[float] = []
     failures = [0]
     lock = threading.Lock()
@@ -139,9 +146,13 @@ def send_all(port: int, path: str, bodies: list[bytes], clients: int) -> tuple[l
         conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
         while True:
             try:
-                body = work.get_nowait()
+                index, body = work.get_nowait()
             except queue.Empty:
                 break
+            if rate:
+                delay = started + index / rate - time.perf_counter()
+                if delay > 0:
+                    time.sleep(delay)
             start = time.perf_counter()
             conn.request("POST", path, body=body, headers={"Content-Type": "text/plain"})
             response = conn.getresponse()
@@ -190,6 +201,7 @@ def main() -> None:
     parser.add_argument("--batches", type=int, default=400, help="gzip /batch/ requests of 100 events")
     parser.add_argument("--recordings", type=int, default=60, help="/s/ requests")
     parser.add_argument("--clients", type=int, default=8, help="concurrent client connections")
+    parser.add_argument("--rate", type=float, default=3000, help="events/s of the paced run (the target)")
     args = parser.parse_args()
 
     env = prepare_database()
@@ -209,18 +221,21 @@ def main() -> None:
         wait_processed(before, len(warm))
         last = RawBatch.objects.order_by("-pk").values_list("pk", flat=True).first() or 0
 
-        bodies = event_bodies(project.capture_token, args.batches)
-        events = 100 * len(bodies)
-        t0 = time.perf_counter()
-        latencies, wall, failures = send_all(port, "/batch/", bodies, args.clients)
-        processed_after = wait_processed(last, len(bodies))
-        total = time.perf_counter() - t0
-        print(f"events: {len(bodies)} gzip /batch/ requests x 100 events, {args.clients} clients, {failures} non-200")
-        print(f"  accepted: {events / wall:,.0f} events/s ({len(bodies) / wall:,.1f} requests/s)")
-        print(f"  processed end to end: {events / total:,.0f} events/s "
-              f"(all processed {processed_after:.1f} s after the last request was accepted)")
-        print(f"  accept latency: p50 {pct(latencies, 50):.1f} ms, p99 {pct(latencies, 99):.1f} ms, "
-              f"max {max(latencies) * 1000:.1f} ms")
+        for label, rate in (("as fast as possible", 0.0), (f"paced at {args.rate:,.0f} events/s", args.rate / 100)):
+            bodies = event_bodies(project.capture_token, args.batches)
+            events = 100 * len(bodies)
+            t0 = time.perf_counter()
+            latencies, wall, failures = send_all(port, "/batch/", bodies, args.clients, rate)
+            processed_after = wait_processed(last, len(bodies))
+            total = time.perf_counter() - t0
+            last = RawBatch.objects.order_by("-pk").values_list("pk", flat=True).first() or 0
+            print(f"events, {label}: {len(bodies)} gzip /batch/ requests x 100 events, {args.clients} clients, "
+                  f"{failures} non-200")
+            print(f"  accepted: {events / wall:,.0f} events/s ({len(bodies) / wall:,.1f} requests/s)")
+            print(f"  processed end to end: {events / total:,.0f} events/s "
+                  f"(all processed {processed_after:.1f} s after the last request was accepted)")
+            print(f"  accept latency: p50 {pct(latencies, 50):.1f} ms, p99 {pct(latencies, 99):.1f} ms, "
+                  f"max {max(latencies) * 1000:.1f} ms")
 
         last = RawBatch.objects.order_by("-pk").values_list("pk", flat=True).first() or 0
         bodies, raw_bytes = recording_bodies(project.capture_token, args.recordings)

@@ -48,33 +48,33 @@ def max_attempts() -> int:
 def process_batch(batch_id: int, *, force: bool = False) -> ProcessResult | None:
     """Process one raw batch; idempotent. Returns None when it was already processed (and not forced).
 
-    On error the batch keeps the error text; it returns to pending until it has failed
-    `max_attempts()` times, then it is marked failed (visible and reprocessable in the admin).
-    The exception is re-raised so a Celery caller can retry.
+    The rows it adds and the batch's `processed` mark are committed together. On error the batch
+    keeps the error text; it returns to pending until it has failed `max_attempts()` times, then
+    it is marked failed (visible and reprocessable in the admin). The exception is re-raised so a
+    Celery caller can retry.
     """
-    with transaction.atomic():
-        batch = RawBatch.objects.select_for_update().select_related("project").filter(pk=batch_id).first()
-        if batch is None:
-            log.warning("raw batch %s no longer exists", batch_id)
-            return None
-        if batch.state == RawBatch.State.PROCESSED and not force:
-            return None
-        batch.attempts += 1
-        batch.state = RawBatch.State.PROCESSING
-        batch.save(update_fields=["attempts", "state"])
     try:
-        result = process_events(batch.project, batch.events())
+        with transaction.atomic():
+            batch = RawBatch.objects.select_for_update().select_related("project").filter(pk=batch_id).first()
+            if batch is None:
+                log.warning("raw batch %s no longer exists", batch_id)
+                return None
+            if batch.state == RawBatch.State.PROCESSED and not force:
+                return None
+            result = process_events(batch.project, batch.events())
+            RawBatch.objects.filter(pk=batch.pk).update(
+                state=RawBatch.State.PROCESSED, error="", processed_at=timezone.now(), attempts=batch.attempts + 1
+            )
+            return result
     except Exception as exc:
-        final = batch.attempts >= max_attempts()
-        RawBatch.objects.filter(pk=batch.pk).update(
+        attempts = (RawBatch.objects.filter(pk=batch_id).values_list("attempts", flat=True).first() or 0) + 1
+        final = attempts >= max_attempts()
+        RawBatch.objects.filter(pk=batch_id).update(
+            attempts=attempts,
             state=RawBatch.State.FAILED if final else RawBatch.State.PENDING,
-            error=f"attempt {batch.attempts}: {exc!r}\n{traceback.format_exc(limit=8)}"[:20000],
+            error=f"attempt {attempts}: {exc!r}\n{traceback.format_exc(limit=8)}"[:20000],
         )
         raise
-    RawBatch.objects.filter(pk=batch.pk).update(
-        state=RawBatch.State.PROCESSED, error="", processed_at=timezone.now()
-    )
-    return result
 
 
 def reprocess(batch_ids: list[int]) -> tuple[int, int]:

@@ -11,7 +11,8 @@ from summaries.ingest.batches import enqueue_batch, max_attempts, process_batch
 from summaries.models import RawBatch, Session
 
 
-@shared_task(name="summaries.ingest.tasks.process_raw_batch", bind=True, acks_late=True, max_retries=5)
+@shared_task(name="summaries.ingest.tasks.process_raw_batch", bind=True, acks_late=True, max_retries=5,
+             ignore_result=True)
 def process_raw_batch(self, batch_id: int) -> dict | None:
     """Turn a stored capture request into sessions, events and recording chunks (idempotent)."""
     try:
