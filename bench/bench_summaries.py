@@ -137,7 +137,10 @@ def main() -> None:
         if labels_path is None:
             found = [p for d in data if d.is_dir() for p in sorted(d.rglob("labels*.jsonl*"))]
             labels_path = found[0] if found else None
-        import_paths = [str(p) for p in data]
+        # Folders: every data file but the labels (import_sessions would reject them).
+        import_paths = [str(f) for p in data for f in ([p] if p.is_file() else sorted(p.rglob("*")))
+                        if f.is_file() and not f.name.startswith("labels") and f.suffix in (".gz", ".jsonl", ".json",
+                                                                                              ".ndjson")]
         started = time.perf_counter()
         call_command("import_sessions", *import_paths, "--project", str(project.pk), "--no-progress",
                      stdout=open(os.devnull, "w"))
