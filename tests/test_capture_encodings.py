@@ -138,3 +138,13 @@ def test_decompress_event_leaves_plain_events_alone_and_refuses_garbage():
     broken = {"type": 2, "timestamp": 4, "cv": "2024-10", "data": "not gzip"}
     with pytest.raises(ValueError, match="not gzip"):
         decompress_event(broken)
+
+
+def test_snapshot_items_spelling_is_accepted(client):
+    project = make_project()
+    event = snapshot_event(rrweb_recording(T0, 3), later(3))
+    event["properties"]["$snapshot_items"] = event["properties"].pop("$snapshot_data")
+    r = client.post("/s/", gz({"api_key": project.capture_token, "batch": [event]}), content_type="text/plain")
+    assert r.status_code == 200
+    process_batch(RawBatch.objects.get(project=project).pk)
+    assert Session.objects.get(project=project).recording_event_count == len(rrweb_recording(T0, 3))

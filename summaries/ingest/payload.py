@@ -141,14 +141,14 @@ def normalize_event(
     if session_id and len(session_id) > 200:
         raise ValueError(f"{where}: `$session_id` is longer than 200 characters")
     if name == SNAPSHOT_EVENT:
-        data = props.get("$snapshot_data")
+        data = props.get("$snapshot_data", props.get("$snapshot_items"))
         if not session_id:
             raise ValueError(f"{where}: a $snapshot needs `$session_id`")
         if isinstance(data, dict):
             data = [data]
         if not isinstance(data, list):
             raise ValueError(f"{where}: `$snapshot_data` must be a list of rrweb events")
-        props = {**props, "$snapshot_data": data}
+        props = {k: v for k, v in props.items() if k != "$snapshot_items"} | {"$snapshot_data": data}
     elif check_size:
         size = len(json.dumps(props, separators=(",", ":"), ensure_ascii=False))
         if size > max_event_bytes:
