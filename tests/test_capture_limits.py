@@ -206,3 +206,12 @@ def test_lazy_scripts_come_from_the_npm_package(client):
     assert client.get("/static/1.449.2/exception-autocapture.js").status_code == 200
     assert client.get("/static/no-such-script.js").status_code == 404
     assert client.get("/static/..%2Fpackage.json").status_code == 404
+
+
+def test_uncompressed_body_over_djangos_upload_cap_is_accepted(client):
+    project = make_project()
+    filler = [{"type": 5, "timestamp": 1000 + i, "data": {"tag": "x", "payload": "p" * 1000}} for i in range(3000)]
+    body = json.dumps({"api_key": project.capture_token, "batch": [snapshot_event(filler, later(1))]})
+    assert len(body) > 3 * MB  # Django's DATA_UPLOAD_MAX_MEMORY_SIZE is 2.5 MB
+    r = client.post("/s/", body, content_type="application/json")
+    assert r.status_code == 200 and r.json()["accepted"] == 1
