@@ -22,7 +22,6 @@ import json
 import os
 import queue
 import socket
-import statistics
 import subprocess
 import sys
 import threading

@@ -106,11 +106,6 @@ def merge_segments(segments: list[list[int]], gap_ms: int = INACTIVITY_GAP_MS) -
     return merged
 
 
-def active_seconds(segments: list[list[int]]) -> float:
-    """Seconds covered by merged activity segments."""
-    return sum(end - start for start, end in merge_segments(segments)) / 1000
-
-
 @dataclass
 class RecordingStats:
     """What a run of rrweb events says about the user, kept per chunk so sessions can be re-aggregated."""
@@ -163,16 +158,6 @@ def recording_stats(events: list[dict]) -> RecordingStats:
                 stats.console_error_count += 1
     stats.activity_segments = merge_segments(points)
     return stats
-
-
-def parse_rrweb_json(text: bytes | str) -> list[dict]:
-    """rrweb events from a JSON document: a list of events, or {"events": [...]} / {"data": [...]}."""
-    doc = json.loads(text)
-    if isinstance(doc, dict):
-        doc = doc.get("events", doc.get("data", doc.get("snapshots")))
-    if not isinstance(doc, list) or not all(is_rrweb_event(e) for e in doc):
-        raise RecordingError("expected a JSON list of rrweb events (objects with numeric type and timestamp)")
-    return doc
 
 
 def compress_event_for_tests(event: dict) -> dict:
