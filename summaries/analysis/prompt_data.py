@@ -24,6 +24,7 @@ from summaries.analysis.recording import (
     activity_times,
     clicks_and_mutations,
     error_messages,
+    success_messages,
     inactivity_periods,
     mouse_positions,
 )
@@ -362,6 +363,16 @@ def prepare_session(
             )
         )
     stats["error_messages_shown"] = shown
+    confirmed = 0
+    for ts, text in success_messages(rrweb_events):
+        if ts - last_text.get(text, -10_000) < 1000:
+            continue
+        last_text[text] = ts
+        confirmed += 1
+        url, win = _url_at(analytics_rows, ts)
+        rows.append(Row(event_id=short_id(f"ok:{ts}:{text}", taken), timestamp_ms=ts, kind="success_shown",
+                        window=win, url=url, detail=clip(text, 120), source="recording", facts={"text": text}))
+    stats["success_messages_shown"] = confirmed
 
     # Frustration signals: posthog-js's own when sent, computed from the recording otherwise.
     clicks, mutations, scrolls, loads = clicks_and_mutations(rrweb_events)

@@ -182,8 +182,14 @@ def _texts_of(node: dict[str, Any]) -> list[str]:
     return out
 
 
-def error_messages(rrweb_events: list[dict[str, Any]]) -> list[tuple[int, str]]:
-    """(time, text) of error-looking messages that appeared on the page (DOM text added or changed)."""
+SUCCESS_TEXT = re.compile(
+    r"\b(added|saved|success(fully)?|thank you|thanks for|confirmed|updated|order placed|sent|welcome back)\b",
+    re.IGNORECASE,
+)
+
+
+def page_messages(rrweb_events: list[dict[str, Any]], pattern: re.Pattern[str]) -> list[tuple[int, str]]:
+    """(time, text) of short messages matching a pattern that appeared on the page (DOM text added or changed)."""
     found: list[tuple[int, str]] = []
     for event in rrweb_events:
         data = event.get("data") or {}
@@ -196,7 +202,17 @@ def error_messages(rrweb_events: list[dict[str, Any]]) -> list[tuple[int, str]]:
         ts = int(event.get("timestamp") or 0)
         for text in texts:
             text = " ".join(text.split())
-            if 3 <= len(text) <= MAX_MESSAGE_CHARS and ERROR_TEXT.search(text):
+            if 3 <= len(text) <= MAX_MESSAGE_CHARS and pattern.search(text):
                 if not found or found[-1] != (ts, text):
                     found.append((ts, text))
     return found
+
+
+def error_messages(rrweb_events: list[dict[str, Any]]) -> list[tuple[int, str]]:
+    """Error-looking messages the page showed."""
+    return page_messages(rrweb_events, ERROR_TEXT)
+
+
+def success_messages(rrweb_events: list[dict[str, Any]]) -> list[tuple[int, str]]:
+    """Confirmation-looking messages the page showed (and that do not also read as errors)."""
+    return [(ts, text) for ts, text in page_messages(rrweb_events, SUCCESS_TEXT) if not ERROR_TEXT.search(text)]

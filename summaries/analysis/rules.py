@@ -197,7 +197,8 @@ def _section(path: str) -> str:
 def _classify(incident: Incident, rows: list[Row], problems: list[Row] | None = None) -> None:
     """Decide whether the user got through after the incident, or abandoned the flow.
 
-    Getting through means: the product reported success (order_completed, signed_up...), or the user later
+    Getting through means: the page or the product reported success (a confirmation message, order_completed,
+    signed_up...), or the user later
     reached a page they had not seen before, outside the incident page's own section (another product is a
     sibling, not progress). A workaround counts: going back and using another way in is still getting through.
     Staying put, going back for good, or the session ending is abandonment.
@@ -212,6 +213,10 @@ def _classify(incident: Incident, rows: list[Row], problems: list[Row] | None = 
         incident.workaround = "a later attempt got past this error"
         return
     for row in after:
+        if row.kind == "success_shown":
+            incident.recovered = True
+            incident.workaround = f'the page then confirmed "{row.detail}"'
+            return
         if row.facts.get("custom") and SUCCESS_EVENT.search(row.kind) and not FAILURE_EVENT.search(row.kind):
             incident.recovered = True
             incident.workaround = f"reached {row.kind}"
