@@ -57,7 +57,7 @@ class SessionBuilder:
         self.rrweb.append({"type": 3, "timestamp": self.ms(t) - 300, "data": {"source": 1, "positions": [
             {"x": x - 40, "y": y - 20, "id": 1, "timeOffset": -200}, {"x": x, "y": y, "id": 1, "timeOffset": 0}]}})
 
-    def _mutate(self, t: float, text: str = "updated") -> None:
+    def _mutate(self, t: float, text: str = "2 items") -> None:
         self.rrweb.append({"type": 3, "timestamp": self.ms(t), "data": {"source": 0, "texts": [], "attributes": [],
                            "removes": [], "adds": [{"parentId": 5, "nextId": None, "node": {
                                "type": 3, "textContent": text, "id": self._node()}}]}})

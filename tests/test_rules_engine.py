@@ -179,3 +179,21 @@ def test_getting_past_one_error_into_another_keeps_them_apart():
     assert "check your details" in validation["description"] and 24 <= validation["seconds_from_start"] <= 25
     assert "/api/checkout/pay" in payment["description"] and 44 <= payment["seconds_from_start"] <= 45
     assert "2 attempts" in payment["description"]
+
+
+def test_a_confirmation_after_a_workaround_means_the_user_got_through():
+    """Dead 'Add to cart'; the shopper goes back and quick-adds from the listing; the page confirms; they stop."""
+    b = SessionBuilder()
+    b.pageview(0, "/category/kitchen", "Kitchen")
+    b.click(3, "Copper kettle", tag="a", href="/product/3")
+    b.pageview(3.5, "/product/3", "Copper kettle")
+    for i in range(3):
+        b.click(8 + i * 2, "Add to cart", mutate=False, x=500, y=400)
+    b.pageview(18, "/category/kitchen", "Kitchen")
+    b.click(21, "+ Add")
+    b.message(21.2, "Added 1 × Copper kettle to your cart")
+    b.end(26)
+    summary = summarize(b)
+    assert blocking_key_actions(summary) == []
+    (issue,) = flagged(summary, "non-blocking")
+    assert "Added 1 × Copper kettle" in issue["description"]

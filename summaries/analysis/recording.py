@@ -167,6 +167,8 @@ ERROR_TEXT = re.compile(
     re.IGNORECASE,
 )
 MAX_MESSAGE_CHARS = 200
+# Confirmations are short ("Added to your cart", "Address saved"); longer text is page content.
+MAX_CONFIRMATION_CHARS = 100
 
 
 def _texts_of(node: dict[str, Any]) -> list[str]:
@@ -215,4 +217,5 @@ def error_messages(rrweb_events: list[dict[str, Any]]) -> list[tuple[int, str]]:
 
 def success_messages(rrweb_events: list[dict[str, Any]]) -> list[tuple[int, str]]:
     """Confirmation-looking messages the page showed (and that do not also read as errors)."""
-    return [(ts, text) for ts, text in page_messages(rrweb_events, SUCCESS_TEXT) if not ERROR_TEXT.search(text)]
+    return [(ts, text) for ts, text in page_messages(rrweb_events, SUCCESS_TEXT)
+            if len(text) <= MAX_CONFIRMATION_CHARS and not ERROR_TEXT.search(text)]
