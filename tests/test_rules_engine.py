@@ -189,6 +189,7 @@ def test_a_confirmation_after_a_workaround_means_the_user_got_through():
     b.pageview(3.5, "/product/3", "Copper kettle")
     for i in range(3):
         b.click(8 + i * 2, "Add to cart", mutate=False, x=500, y=400)
+        b.posthog_signal(8 + i * 2, "$dead_click", "Add to cart")
     b.pageview(18, "/category/kitchen", "Kitchen")
     b.click(21, "+ Add")
     b.message(21.2, "Added 1 × Copper kettle to your cart")
