@@ -295,16 +295,19 @@ def prepare_session(
     user_actions = [r.timestamp_ms for r in analytics_rows if r.kind in ("click", "submit", "change")]
     requests = network_requests(rrweb_events)
     stats["requests"] = len(requests)
-    failed = 0
+    failed = retried = 0
     for req, recovered in failed_requests(requests, user_actions):
         if ANALYTICS_PATHS.match(urlsplit(req.url).path or ""):
+            continue
+        if recovered:
+            # The page retried it by itself within seconds and it worked: the user never saw it, and a model
+            # shown it tends to cry wolf. Counted, not listed.
+            retried += 1
             continue
         failed += 1
         url, win = _url_at(analytics_rows, req.timestamp_ms)
         status = "network error" if req.status == 0 else str(req.status)
         detail = f"{req.method} {_request_display(req.url, url)} {status}"
-        if recovered:
-            detail += " (retried automatically, succeeded)"
         rows.append(
             Row(
                 event_id=short_id(f"net:{req.timestamp_ms}:{req.endpoint}:{req.status}", taken),
@@ -319,6 +322,7 @@ def prepare_session(
             )
         )
     stats["requests_failed"] = failed
+    stats["requests_retried_automatically"] = retried
     slow = 0
     for req in requests:
         if req.failed or (req.duration_ms or 0) < options.slow_request_ms:
@@ -556,10 +560,10 @@ def prompt_data_block(prepared: PromptInput, rows_csv: str | None = None) -> str
     url_rev = {v: k for k, v in prepared.url_aliases.items()}
     shown = dict(prepared.metadata)
     shown["start_url"] = url_rev.get(sanitize(str(shown.get("start_url", ""))), shown.get("start_url", ""))
-    metadata = "\n".join(f"{k}: {sanitize(str(v))}" for k, v in shown.items())
+    metadata = " ".join(f"{k}={sanitize(str(v))}" for k, v in shown.items())
     parts = [
         DATA_OPEN,
-        "session metadata:\n" + metadata + "\n",
+        "session: " + metadata + "\n",
         mapping_block("urls", prepared.url_aliases),
         mapping_block("windows", prepared.window_aliases) if len(prepared.window_aliases) > 1 else "",
         mapping_block("elements", prepared.target_aliases),
