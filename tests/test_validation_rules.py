@@ -196,6 +196,15 @@ def test_rules_read_page_text_and_where_the_user_went() -> None:
     done = observe(2000, button + [{"t": 4000, "text": "Order confirmed. Thank you!"}], [], [])
     assert done.completed
 
+    # Clicking again and again while nothing on the page changes: a dead control.
+    clicks = [{"type": 3, "timestamp": t, "data": {"source": 2, "type": 2, "x": 10, "y": 10}} for t in (2000, 2600, 3400)]
+    dead = observe(2000, [{"t": 1000, "text": "Add to cart"}], clicks, [], moment_url="https://shop.test/p/1")
+    assert dead.user_blocked == "yes" and decide(dead, {"description": "add"}).verdict == CONFIRMED
+    # ... unless the user then placed the order another way.
+    ordered = observe(2000, [{"t": 1000, "text": "Add to cart"}], clicks, ["https://shop.test/order/1042"],
+                      moment_url="https://shop.test/p/1")
+    assert ordered.completed and decide(ordered, {"description": "add"}).verdict == DENIED
+
     quiet = observe(2000, [{"t": 1000, "text": "Checkout"}], [], [], moment_url="https://shop.test/checkout")
     assert quiet.static and decide(quiet, {"description": "pay"}).verdict == INCONCLUSIVE
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from replay_render.timeline import INCREMENTAL_SNAPSHOT, META, SOURCE_MUTATION, activity_timestamps
+from replay_render.timeline import INCREMENTAL_SNAPSHOT, META, SOURCE_MUTATION, activity_timestamps, clicks
 from replay_render.validation.verdict import Observation
 
 LABEL = "Rule-based validation (no video model)"
@@ -18,7 +18,8 @@ LABEL = "Rule-based validation (no video model)"
 ERROR_WORDS = re.compile(
     r"\b(error|failed|failure|fails|unable to|cannot|can't|could not|couldn't|invalid|declined|denied|"
     r"try again|went wrong|timed out|timeout|unavailable|not found|problem|rejected|forbidden|"
-    r"internal server|service unavailable|500|502|503|504)\b",
+    r"internal server|service unavailable|500|502|503|504|"
+    r"please check|check your|is required|are required|must be|incorrect|not valid|isn't valid)\b",
     re.IGNORECASE,
 )
 SUCCESS_WORDS = re.compile(
@@ -26,7 +27,11 @@ SUCCESS_WORDS = re.compile(
     r"order received|receipt|complete|completed|all set|you're in|welcome aboard|done)\b",
     re.IGNORECASE,
 )
-SUCCESS_URL = re.compile(r"(thank|success|confirm|complete|receipt|order[-_/]?(placed|received|done)|done)", re.I)
+# Pages that mean the flow finished: thank-you / confirmation pages, and an order's own page (/order/1234,
+# /orders/ab-12), which shops show once an order exists.
+SUCCESS_URL = re.compile(
+    r"(thank|success|confirm|complete|receipt|order[-_/]?(placed|received|done)|done|/orders?/[\w-]*\d[\w-]*)", re.I
+)
 
 
 def error_lines(text: str) -> list[str]:
@@ -75,6 +80,8 @@ def observe(
 
     after_events = [e for e in window_events if e.get("timestamp", 0) >= moment_ms]
     activity_after = activity_timestamps(after_events)
+    # Clicks after the flagged one (it is at the moment itself, so strictly later).
+    clicks_after = [c for c in clicks(after_events) if c["timestamp"] > moment_ms]
     mutations_after = sum(
         1 for e in after_events
         if e.get("type") == INCREMENTAL_SNAPSHOT and (e.get("data") or {}).get("source") == SOURCE_MUTATION
@@ -92,9 +99,13 @@ def observe(
 
     # Error text on screen and the user did not get anywhere: blocked. Completing the flow: not blocked.
     # Anything else (no error text, or errors while the user moved on) is left to a person or a model.
+    # Clicking on and on while the page stays the same is what a dead control looks like.
+    clicking_in_vain = len(clicks_after) >= 2 and not page_changed and not visited
     if completed:
         blocked = "no"
     elif error_visible and (new_errors or not activity_after or not visited):
+        blocked = "yes"
+    elif clicking_in_vain:
         blocked = "yes"
     else:
         blocked = "unclear"
@@ -109,6 +120,8 @@ def observe(
     parts.append("the page changed afterwards" if page_changed else "the page did not change afterwards")
     parts.append(f"{len(activity_after)} user input events after the moment" if activity_after
                  else "no user activity after the moment")
+    if clicking_in_vain and not completed:
+        parts.append(f"the user clicked {len(clicks_after)} more times without the page changing")
     if completed:
         parts.append("the user went on and completed the flow")
     elif visited:
@@ -130,6 +143,7 @@ def observe(
             "new_error_lines": new_errors[:10],
             "page_changed": page_changed,
             "activity_after": len(activity_after),
+            "clicks_after": len(clicks_after),
             "mutations_after": mutations_after,
             "later_urls": visited[:10],
             "completed": completed,
