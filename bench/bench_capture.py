@@ -188,6 +188,32 @@ def wait_processed(since_pk: int, expected: int, timeout: float = 600) -> float:
     raise SystemExit("batches were not processed in time")
 
 
+def in_process_costs(token: str, count: int = 50) -> tuple[float, float]:
+    """(ms to accept one 100-event gzip request, ms to process one batch), in this process, one at a time.
+
+    No HTTP, no queue, no concurrency: the CPU + database cost of each step, whatever else the machine does.
+    """
+    from django.test import Client
+
+    from summaries.ingest import batches
+    from summaries.models import RawBatch
+
+    client, bodies = Client(), event_bodies(token, count)
+    original, batches.enqueue_batch = batches.enqueue_batch, lambda batch_id: None
+    try:
+        start = time.perf_counter()
+        for body in bodies:
+            client.post("/batch/", body, content_type="text/plain")
+        accept_ms = (time.perf_counter() - start) / count * 1000
+    finally:
+        batches.enqueue_batch = original
+    ids = list(RawBatch.objects.order_by("-pk").values_list("pk", flat=True)[:count])
+    start = time.perf_counter()
+    for batch_id in reversed(ids):
+        batches.process_batch(batch_id)
+    return accept_ms, (time.perf_counter() - start) / count * 1000
+
+
 def pct(values: list[float], p: float) -> float:
     """The p-th percentile (nearest rank), in milliseconds."""
     ordered = sorted(values)
@@ -247,6 +273,14 @@ def main() -> None:
               f"{failures} non-200")
         print(f"  accepted: {mb / wall:.1f} MB/s; processed end to end: {mb / total:.1f} MB/s")
         print(f"  accept latency: p50 {pct(latencies, 50):.1f} ms, p99 {pct(latencies, 99):.1f} ms")
+
+        accept_ms, process_ms = in_process_costs(project.capture_token)
+        print("in-process cost, one at a time (no HTTP, no queue, no concurrency):")
+        print(f"  accept one 100-event gzip request: {accept_ms:.1f} ms (~{100_000 / accept_ms:,.0f} events/s per core)")
+        print(f"  process one 100-event batch: {process_ms:.1f} ms (~{100_000 / process_ms:,.0f} events/s per core)")
+        load = os.getloadavg()
+        print(f"load average during the run (other work on this machine shares its {os.cpu_count()} cores): "
+              f"{load[0]:.1f} {load[1]:.1f} {load[2]:.1f}")
     finally:
         for proc in procs:
             proc.terminate()
