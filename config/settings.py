@@ -215,11 +215,13 @@ RECAP_CAPTURE_MAX_RECORDING_BYTES = env_int("RECAP_CAPTURE_MAX_RECORDING_BYTES",
 RECAP_CAPTURE_RATE_LIMIT = env_int("RECAP_CAPTURE_RATE_LIMIT", 60000)  # requests per token per minute; 0 = off
 RECAP_CAPTURE_MAX_ATTEMPTS = env_int("RECAP_CAPTURE_MAX_ATTEMPTS", 3)
 RECAP_SESSION_IDLE_MINUTES = env_int("RECAP_SESSION_IDLE_MINUTES", 30)
+RECAP_RAW_BATCH_RETENTION_DAYS = env_int("RECAP_RAW_BATCH_RETENTION_DAYS", 14)
 
 # Periodic tasks (beat; the database scheduler copies these entries into its tables). Add entries, keep others.
 CELERY_BEAT_SCHEDULE = {
     "capture-requeue-pending-batches": {"task": "summaries.ingest.tasks.sweep_pending_batches", "schedule": 120.0},
     "capture-complete-idle-sessions": {"task": "summaries.ingest.tasks.complete_idle_sessions", "schedule": 300.0},
+    "capture-prune-processed-batches": {"task": "summaries.ingest.tasks.prune_processed_batches", "schedule": 3600.0},
 }
 
 # Session summaries (summaries/analysis, summaries/llm.py): context budget, retries, signal thresholds.

@@ -201,3 +201,22 @@ def test_sweep_requeues_old_pending_batches_and_idle_sessions_complete(monkeypat
     # Late data re-opens a completed session.
     process_batch(accept(project, [ph_event("$autocapture", later(90))]).pk)
     assert Session.objects.get(session_id="sess-1").ingestion_state == "receiving"
+
+
+def test_old_processed_batches_are_pruned_failed_ones_kept(settings):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from summaries.ingest.tasks import prune_processed_batches
+
+    settings.RECAP_RAW_BATCH_RETENTION_DAYS = 14
+    project = make_project()
+    old_done, old_failed, recent = (accept(project, [ph_event("$pageview", later(i))]) for i in range(3))
+    process_batch(old_done.pk)
+    process_batch(recent.pk)
+    RawBatch.objects.filter(pk=old_failed.pk).update(state=RawBatch.State.FAILED)
+    RawBatch.objects.filter(pk__in=[old_done.pk, old_failed.pk]).update(received_at=timezone.now() - timedelta(days=15))
+    assert prune_processed_batches() == 1
+    assert set(RawBatch.objects.values_list("pk", flat=True)) == {old_failed.pk, recent.pk}
+    assert Event.objects.count() == 2  # pruning raw batches never touches sessions or events

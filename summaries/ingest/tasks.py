@@ -49,3 +49,14 @@ def complete_idle_sessions() -> int:
     return Session.objects.filter(
         ingestion_state=Session.IngestionState.RECEIVING, last_ingested_at__lt=cutoff
     ).update(ingestion_state=Session.IngestionState.COMPLETE)
+
+
+@shared_task(name="summaries.ingest.tasks.prune_processed_batches")
+def prune_processed_batches() -> int:
+    """Delete processed raw batches older than RECAP_RAW_BATCH_RETENTION_DAYS (0 keeps them); failed ones stay."""
+    days = int(getattr(settings, "RECAP_RAW_BATCH_RETENTION_DAYS", 14))
+    if days <= 0:
+        return 0
+    cutoff = timezone.now() - timedelta(days=days)
+    deleted, _ = RawBatch.objects.filter(state=RawBatch.State.PROCESSED, received_at__lt=cutoff).delete()
+    return deleted
