@@ -69,6 +69,16 @@ class SessionBuilder:
                                "type": 2, "tagName": "div", "id": self._node(), "attributes": {"class": "banner"},
                                "childNodes": [{"type": 3, "textContent": text, "id": self._node()}]}}]}})
 
+    def loading(self, t: float, seconds: float, text: str = "Loading products…") -> None:
+        """A loading indicator added at t and replaced by content `seconds` later."""
+        holder, label = self._node(), self._node()
+        self.rrweb.append({"type": 3, "timestamp": self.ms(t), "data": {"source": 0, "texts": [], "attributes": [],
+                           "removes": [], "adds": [{"parentId": 5, "nextId": None, "node": {
+                               "type": 2, "tagName": "div", "id": holder, "attributes": {"class": "spinner"},
+                               "childNodes": [{"type": 3, "textContent": text, "id": label}]}}]}})
+        self.rrweb.append({"type": 3, "timestamp": self.ms(t + seconds), "data": {"source": 0, "texts": [],
+                           "attributes": [], "adds": [], "removes": [{"parentId": 5, "id": holder}]}})
+
     def pageview(self, t: float, path: str, title: str = "") -> "SessionBuilder":
         """Open a page: a $pageview and a fresh rrweb Meta + FullSnapshot."""
         self.path = path

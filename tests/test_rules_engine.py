@@ -198,3 +198,19 @@ def test_a_confirmation_after_a_workaround_means_the_user_got_through():
     assert blocking_key_actions(summary) == []
     (issue,) = flagged(summary, "non-blocking")
     assert "Added 1 × Copper kettle" in issue["description"]
+
+
+def test_a_slow_page_the_user_waited_for_is_non_blocking_only():
+    b = SessionBuilder()
+    b.pageview(0, "/", "Home")
+    b.click(2, "Kettles", tag="a", href="/category/kettles")
+    b.pageview(2.5, "/category/kettles", "Kettles")
+    b.loading(2.6, 6.5)
+    b.loading(20, 1.0)  # quick enough: not a wait
+    b.click(12, "Copper kettle", tag="a", href="/product/3")
+    b.pageview(12.5, "/product/3", "Copper kettle")
+    b.end(16)
+    summary = summarize(b)
+    assert blocking_key_actions(summary) == []
+    (wait,) = flagged(summary, "non-blocking")
+    assert wait["seconds_from_start"] == 2.6 and "6.5s" in wait["description"]

@@ -24,6 +24,7 @@ from summaries.analysis.recording import (
     activity_times,
     clicks_and_mutations,
     error_messages,
+    slow_loads,
     success_messages,
     inactivity_periods,
     mouse_positions,
@@ -343,6 +344,13 @@ def prepare_session(
                 facts={"endpoint": req.endpoint, "duration_ms": req.duration_ms},
             )
         )
+    for load in slow_loads(rrweb_events, threshold_ms=options.slow_request_ms):
+        slow += 1
+        url, win = _url_at(analytics_rows, load.start_ms)
+        rows.append(Row(event_id=short_id(f"load:{load.start_ms}:{load.end_ms}", taken), timestamp_ms=load.start_ms,
+                        kind="slow_request", window=win, url=url,
+                        detail=f'"{clip(load.text, 40)}" shown for {load.seconds:.1f}s', source="recording",
+                        facts={"waited_ms": load.end_ms - load.start_ms}))
     stats["requests_slow"] = slow
 
     # Error messages the page showed (text added to the DOM): what the user actually saw.

@@ -219,3 +219,62 @@ def success_messages(rrweb_events: list[dict[str, Any]]) -> list[tuple[int, str]
     """Confirmation-looking messages the page showed (and that do not also read as errors)."""
     return [(ts, text) for ts, text in page_messages(rrweb_events, SUCCESS_TEXT)
             if len(text) <= MAX_CONFIRMATION_CHARS and not ERROR_TEXT.search(text)]
+
+
+LOADING_TEXT = re.compile(r"^(loading|please wait|fetching)\b", re.IGNORECASE)
+
+
+@dataclass(frozen=True)
+class SlowLoad:
+    """A loading indicator the user looked at for a while."""
+
+    start_ms: int
+    end_ms: int
+    text: str
+
+    @property
+    def seconds(self) -> float:
+        """How long it stayed."""
+        return (self.end_ms - self.start_ms) / 1000
+
+
+def slow_loads(rrweb_events: list[dict[str, Any]], *, threshold_ms: int = 3000) -> list[SlowLoad]:
+    """Loading indicators ("Loading products…") that stayed on screen at least threshold_ms before being removed."""
+    shown: dict[int, tuple[int, str]] = {}  # node id (text node or its parent) -> (since, text)
+    found: list[SlowLoad] = []
+
+    def watch(node: dict[str, Any], parent: int | None, ts: int) -> None:
+        stack = [(node, parent)]
+        while stack:
+            current, parent_id = stack.pop()
+            if not isinstance(current, dict):
+                continue
+            node_id = current.get("id")
+            text = " ".join(str(current.get("textContent") or "").split())
+            if current.get("type") == 3 and text and LOADING_TEXT.search(text) and len(text) <= 60:
+                for key in (node_id, parent_id):
+                    if isinstance(key, int):
+                        shown[key] = (ts, text)
+            for child in current.get("childNodes") or []:
+                stack.append((child, node_id if isinstance(node_id, int) else parent_id))
+
+    for event in sorted(rrweb_events, key=lambda e: e.get("timestamp") or 0):
+        ts = int(event.get("timestamp") or 0)
+        data = event.get("data") or {}
+        if event.get("type") == FULL_SNAPSHOT and isinstance(data.get("node"), dict):
+            shown.clear()
+            watch(data["node"], None, ts)
+        elif event.get("type") == INCREMENTAL and data.get("source") == SRC_MUTATION:
+            gone = [r.get("id") for r in data.get("removes") or [] if isinstance(r, dict)]
+            gone += [t.get("id") for t in data.get("texts") or [] if isinstance(t, dict)]
+            for node_id in gone:
+                if node_id in shown:
+                    since, text = shown.pop(node_id)
+                    for other in [k for k, v in shown.items() if v == (since, text)]:
+                        shown.pop(other)
+                    if ts - since >= threshold_ms:
+                        found.append(SlowLoad(since, ts, text))
+            for add in data.get("adds") or []:
+                if isinstance(add, dict) and isinstance(add.get("node"), dict):
+                    watch(add["node"], add.get("parentId"), ts)
+    return found

@@ -388,6 +388,16 @@ def summarize_with_rules(prepared: PromptInput) -> dict[str, Any]:
                     "confusion": incident.attempts > 1 or incident.kind in ("rage_click", "failing_form", "dead_click"),
                     "exception": "blocking" if incident.blocking else "non-blocking",
                 })
+            elif row.kind == "slow_request":
+                # The user waited; it slowed them down but never counts as blocking on its own.
+                flagged.append({
+                    "segment_index": index,
+                    "event_id": row.event_id,
+                    "description": f"Waited: {row.detail}",
+                    "abandonment": False,
+                    "confusion": False,
+                    "exception": "non-blocking",
+                })
             elif row.kind in USER_ACTIONS or row.facts.get("custom"):
                 if last_action is not None and last_action.kind == row.kind and last_action.target == row.target \
                         and row.timestamp_ms - last_action.timestamp_ms < 3000:
