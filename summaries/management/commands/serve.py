@@ -2,29 +2,26 @@
 from __future__ import annotations
 
 import os
-import signal
-import subprocess
-import sys
-import time
 
 from django.conf import settings
 from django.core.management import call_command
 from django.core.management.base import BaseCommand
 
+from config.processes import PROCESS_NAMES, ProcessGroup, process_specs
 
-def process_specs(host: str, port: int, web_workers: int, render_concurrency: int) -> dict[str, list[str]]:
-    """The command line of each process the embedded install runs."""
-    py = sys.executable
-    celery = [py, "-m", "celery", "-A", "config"]
-    return {
-        "web": [py, "-m", "gunicorn", "config.wsgi", "-b", f"{host}:{port}", "-w", str(web_workers), "--threads", "4",
-                "--access-logfile", "-", "--timeout", "120"],
-        "worker": celery + ["worker", "-Q", "default,llm", "-P", "threads", "-c", "8", "-n", "default@%h", "-l", "INFO"],
-        "render-worker": celery + ["worker", "-Q", "render", "-P", "prefork", "-c", str(render_concurrency),
-                                   "-n", "render@%h", "-l", "INFO"],
-        "beat": celery + ["beat", "-l", "INFO", "-S", "django_celery_beat.schedulers:DatabaseScheduler",
-                          "--pidfile", str(settings.VAR_DIR / "celerybeat.pid")],
-    }
+
+def start_processes(host: str, port: int, only: list[str] | None = None, web_workers: int = 2,
+                    render_concurrency: int | None = None) -> ProcessGroup:
+    """Migrate, collect static files and start the chosen processes of the embedded install."""
+    call_command("migrate", interactive=False, verbosity=0)
+    call_command("collectstatic", interactive=False, verbosity=0)
+    specs = process_specs(host, port, web_workers, render_concurrency or os.cpu_count() or 1, settings.VAR_DIR)
+    if only:
+        specs = {name: cmd for name, cmd in specs.items() if name in only}
+    (settings.VAR_DIR / "celerybeat.pid").unlink(missing_ok=True)
+    group = ProcessGroup(specs)
+    group.start()
+    return group
 
 
 class Command(BaseCommand):
@@ -35,43 +32,15 @@ class Command(BaseCommand):
         parser.add_argument("--port", type=int, default=int(os.environ.get("RECAP_PORT", "8000")))
         parser.add_argument("--web-workers", type=int, default=2)
         parser.add_argument("--render-concurrency", type=int, default=os.cpu_count() or 1)
-        parser.add_argument("--only", action="append", choices=["web", "worker", "render-worker", "beat"],
+        parser.add_argument("--only", action="append", choices=PROCESS_NAMES,
                             help="run only these processes (repeatable)")
 
     def handle(self, *args, **opts) -> None:
-        call_command("migrate", interactive=False, verbosity=0)
-        call_command("collectstatic", interactive=False, verbosity=0)
-        specs = process_specs(opts["host"], opts["port"], opts["web_workers"], opts["render_concurrency"])
-        if opts["only"]:
-            specs = {name: cmd for name, cmd in specs.items() if name in opts["only"]}
-        (settings.VAR_DIR / "celerybeat.pid").unlink(missing_ok=True)
-        procs = {name: subprocess.Popen(cmd, start_new_session=True) for name, cmd in specs.items()}
+        group = start_processes(opts["host"], opts["port"], opts["only"], opts["web_workers"], opts["render_concurrency"])
         self.stdout.write(self.style.SUCCESS(
-            f"Recap is running: http://{opts['host']}:{opts['port']}/  ({', '.join(procs)}; Ctrl-C stops)"
+            f"Recap is running: http://{opts['host']}:{opts['port']}/  ({', '.join(group.procs)}; Ctrl-C stops)"
         ))
-        stopping = False
-
-        def stop(*_: object) -> None:
-            nonlocal stopping
-            stopping = True
-
-        signal.signal(signal.SIGTERM, stop)
-        signal.signal(signal.SIGINT, stop)
-        failed = ""
-        while not stopping:
-            for name, proc in procs.items():
-                if proc.poll() is not None:
-                    failed = f"{name} exited with code {proc.returncode}"
-                    stopping = True
-            time.sleep(0.5)
-        for proc in procs.values():
-            if proc.poll() is None:
-                os.killpg(proc.pid, signal.SIGTERM)
-        deadline = time.monotonic() + 20
-        for proc in procs.values():
-            try:
-                proc.wait(timeout=max(0.1, deadline - time.monotonic()))
-            except subprocess.TimeoutExpired:
-                os.killpg(proc.pid, signal.SIGKILL)
-        if failed:
-            raise SystemExit(f"stopped: {failed}")
+        failure = group.wait_until_signalled()
+        group.stop()
+        if failure:
+            raise SystemExit(f"stopped: {failure}")
