@@ -242,4 +242,13 @@ def main() -> None:
 
 
 if __name__ == "__main__":
-    main()
+    try:
+        main()
+    finally:
+        # A throw-away install's embedded Redis server must not outlive the benchmark.
+        from django.conf import settings
+
+        if settings.configured and getattr(settings, "EMBEDDED_REDIS", False) and "recap-bench-" in str(settings.VAR_DIR):
+            from config import embedded_redis
+
+            embedded_redis.stop(settings.VAR_DIR)
