@@ -220,3 +220,12 @@ def test_old_processed_batches_are_pruned_failed_ones_kept(settings):
     assert prune_processed_batches() == 1
     assert set(RawBatch.objects.values_list("pk", flat=True)) == {old_failed.pk, recent.pk}
     assert Event.objects.count() == 2  # pruning raw batches never touches sessions or events
+
+
+def test_odd_text_in_properties_is_stored():
+    project = make_project()
+    event = ph_event("$autocapture", later(1), **{"$el_text": "caf\u00e9 \u2603 nul\u0000here", "nested": {"a": [1, None]}})
+    process_batch(accept(project, [event]).pk)
+    stored = Event.objects.get().properties
+    assert stored["$el_text"] in {"caf\u00e9 \u2603 nulhere", "caf\u00e9 \u2603 nul\u0000here"}
+    assert stored["nested"] == {"a": [1, None]}
