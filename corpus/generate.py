@@ -103,6 +103,9 @@ def main(argv: list[str] | None = None) -> int:
     finally:
         shop.shutdown()
         server.stop()
+        from config import embedded_redis
+
+        embedded_redis.stop(var_dir)  # the embedded Redis outlives its clients otherwise
     for line in result["skipped"]:
         print("skipped:", line)
     print(describe(args.out))

@@ -143,6 +143,8 @@ async def peek_other_product(trip: Trip, product: catalog.Product) -> None:
 async def add_from_product_page(trip: Trip, product: catalog.Product) -> bool:
     """Press "Add to cart"; with a dead button, keep trying, then give up or add from the listing instead."""
     s = trip.shopper
+    # The page has finished loading (its recommendations too) by the time a person decides to buy.
+    await s.wait_for("#recommendations .card, #recommendations p.muted", timeout=20)
     if trip.rng.random() < 0.35:
         await s.click(".qty-plus")
         await s.pause(0.5, 1.5)

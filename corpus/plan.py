@@ -18,7 +18,7 @@ NOISE_MIXES = ([WIDGET_EXCEPTION], [RETRIED_API], [WIDGET_EXCEPTION, RETRIED_API
 
 # Idle-gap scale per journey: most sessions last about a minute, a few wander for several minutes.
 PACE = {"gift_shortlist": 1.0, "browse_compare": 0.6, "buy_product": 0.5, "quick_add_buy": 0.5,
-        "search_browse": 0.6, "update_address": 0.7, "quick_look": 0.8}
+        "search_browse": 0.6, "update_address": 0.7, "quick_look": 1.0}
 
 # Longest first, so parallel slots finish at about the same time.
 LENGTH_ORDER = ["gift_shortlist", "browse_compare", "buy_product", "quick_add_buy", "search_browse",

@@ -14,7 +14,7 @@
       capture_exceptions: true,
       capture_performance: { network_timing: true, web_vitals: true },
       enable_recording_console_log: true,
-      session_recording: { recordHeaders: true, recordBody: true },
+      session_recording: { recordHeaders: false, recordBody: false },
     });
   }
 
@@ -28,8 +28,10 @@
   function money(cents) { return "\u00a3" + (cents / 100).toFixed(2); }
   function getJSON(url) {
     return fetch(url, { headers: { Accept: "application/json" } }).then(function (r) {
-      if (!r.ok) { throw new Error("HTTP " + r.status + " from " + url); }
-      return r.json();
+      return r.text().then(function (text) {
+        if (!r.ok) { throw new Error("HTTP " + r.status + " from " + url + ": " + text.slice(0, 200)); }
+        return JSON.parse(text);
+      });
     });
   }
   function postJSON(url, body) {
@@ -84,7 +86,7 @@
     // Flaky upstream: retry on our own, quickly, so the shopper never notices.
     var attempt = 1;
     // Recommendations are below the main content: fetch them once the page has settled.
-    setTimeout(go, 1500 + Math.floor(Math.random() * 1000));
+    setTimeout(go, 3000 + Math.floor(Math.random() * 1500));
     function go() {
       getJSON("/api/recommendations?seed=" + seed + "&attempt=" + attempt)
         .then(function (d) { renderGrid(el, d.results); })
