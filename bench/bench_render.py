@@ -10,9 +10,11 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import atexit
 import base64
 import io
 import os
+import shutil
 import statistics
 import sys
 import tempfile
@@ -27,6 +29,7 @@ sys.path.insert(0, str(ROOT))
 def setup_django() -> None:
     """A throwaway SQLite database and media folder; no Redis is needed."""
     var = tempfile.mkdtemp(prefix="recap-bench-render-")
+    atexit.register(shutil.rmtree, var, ignore_errors=True)  # database and clips are throwaway
     os.environ["RECAP_VAR_DIR"] = var
     os.environ.pop("DATABASE_URL", None)
     os.environ["REDIS_URL"] = "redis://127.0.0.1:1/0"  # never contacted: no task is queued
