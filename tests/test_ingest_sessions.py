@@ -229,3 +229,16 @@ def test_odd_text_in_properties_is_stored():
     stored = Event.objects.get().properties
     assert stored["$el_text"] in {"caf\u00e9 \u2603 nulhere", "caf\u00e9 \u2603 nul\u0000here"}
     assert stored["nested"] == {"a": [1, None]}
+
+
+def test_active_seconds_without_a_recording_come_from_event_gaps():
+    from summaries.ingest.assembly import activity_from_timestamps
+    from summaries.ingest.processing import events_active_seconds
+
+    project = make_project()
+    offsets = [0, 2, 4, 9, 30, 31, 36.5]  # gaps 2, 2, 5 (counts), 21 (idle), 1, 5.5 (idle)
+    process_batch(accept(project, [ph_event("$autocapture", later(t)) for t in offsets]).pk)
+    session = Session.objects.get()
+    assert session.active_seconds == pytest.approx(10.0)
+    assert events_active_seconds([session.pk]) == {session.pk: pytest.approx(10.0)}
+    assert activity_from_timestamps([int(t * 1000) for t in offsets]) == pytest.approx(10.0)

@@ -59,12 +59,13 @@ def activity_from_timestamps(times_ms: list[int]) -> float:
     return sum(end - start for start, end in segments) / 1000
 
 
-def assemble(events: EventFigures, chunks: list[ChunkFigures], event_times_ms: list[int] | None = None) -> SessionFigures:
+def assemble(events: EventFigures, chunks: list[ChunkFigures], events_active_seconds: float = 0.0) -> SessionFigures:
     """Combine event aggregates and chunk figures into the session's figures.
 
     Start/end cover both events and recording; active seconds follow rrweb's definition
     (incremental snapshots of sources 1-5, gaps over 5 s are inactive) when there is a
-    recording, else the analytics events' timestamps are used the same way.
+    recording, else `events_active_seconds` (the analytics events' timestamps taken the same way,
+    see activity_from_timestamps) is used.
     """
     bounds = [t for t in (events.first, events.last) if t is not None]
     for chunk in chunks:
@@ -77,7 +78,7 @@ def assemble(events: EventFigures, chunks: list[ChunkFigures], event_times_ms: l
         clicks = sum(c.click_count for c in chunks)
         keypresses = sum(c.keypress_count for c in chunks)
     else:
-        active = activity_from_timestamps(event_times_ms or [])
+        active = events_active_seconds
         clicks = events.autocapture_clicks
         keypresses = 0
     duration = (end - start).total_seconds() if start and end else 0.0

@@ -13,9 +13,22 @@ from django.db import IntegrityError, connection, transaction
 from django.db.models import Count, Max, Min, Q
 from django.utils import timezone
 
-from summaries.ingest.assembly import ChunkFigures, EventFigures, assemble, email_in, is_identified
+from summaries.ingest.assembly import (
+    ChunkFigures,
+    EventFigures,
+    activity_from_timestamps,
+    assemble,
+    email_in,
+    is_identified,
+)
 from summaries.ingest.payload import SNAPSHOT_EVENT, parse_timestamp
-from summaries.ingest.rrweb import RecordingError, decompress_event, is_rrweb_event, recording_stats
+from summaries.ingest.rrweb import (
+    INACTIVITY_GAP_MS,
+    RecordingError,
+    decompress_event,
+    is_rrweb_event,
+    recording_stats,
+)
 from summaries.models import Event, Project, RecordingChunk, Session, datetime_to_ms, ms_to_datetime
 
 log = logging.getLogger(__name__)
@@ -109,6 +122,28 @@ def insert_events(rows: list[Event]) -> None:
         )
 
 
+def events_active_seconds(session_pks: list[int]) -> dict[int, float]:
+    """Active seconds from analytics events alone (sessions without a recording): gaps of up to 5 s count.
+
+    On Postgres the gaps are summed by the database (a window function), so no rows travel.
+    """
+    if connection.vendor == "postgresql":
+        table = connection.ops.quote_name(Event._meta.db_table)
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "SELECT session_id, COALESCE(SUM(CASE WHEN gap <= %s THEN gap ELSE 0 END), 0) FROM ("
+                "  SELECT session_id, EXTRACT(EPOCH FROM timestamp - LAG(timestamp) OVER ("
+                f"   PARTITION BY session_id ORDER BY timestamp)) AS gap FROM {table} WHERE session_id = ANY(%s)"
+                ") AS gaps GROUP BY session_id",
+                [INACTIVITY_GAP_MS / 1000, list(session_pks)],
+            )
+            return {pk: float(seconds) for pk, seconds in cursor.fetchall()}
+    times: dict[int, list[int]] = defaultdict(list)
+    for pk, ts in Event.objects.filter(session_id__in=session_pks).values_list("session_id", "timestamp"):
+        times[pk].append(datetime_to_ms(ts))
+    return {pk: activity_from_timestamps(values) for pk, values in times.items()}
+
+
 def _lock_sessions(project: Project, session_ids: set[str]) -> dict[str, Session]:
     """Get or create the sessions, locked for this transaction (in pk order, so workers do not deadlock)."""
     def locked(ids: set[str]) -> dict[str, Session]:
@@ -195,10 +230,7 @@ def _reassemble(
     ):
         chunk_rows[row[0]].append(ChunkFigures(*row[1:]))
     without_recording = [pk for pk in pks if pk not in chunk_rows]
-    times: dict[int, list[int]] = defaultdict(list)
-    if without_recording:
-        for pk, ts in Event.objects.filter(session_id__in=without_recording).values_list("session_id", "timestamp"):
-            times[pk].append(datetime_to_ms(ts))
+    events_active = events_active_seconds(without_recording) if without_recording else {}
     now = timezone.now()
     to_save = []
     for sid, session in sessions.items():
@@ -207,7 +239,7 @@ def _reassemble(
             EventFigures(row.get("first"), row.get("last"), row.get("n", 0), row.get("exceptions", 0),
                          row.get("clicks", 0)),
             chunk_rows.get(session.pk, []),
-            times.get(session.pk),
+            events_active.get(session.pk, 0.0),
         )
         seen = incoming[sid]
         previous_end = session.end_time
