@@ -58,7 +58,7 @@ def with_cors(request: HttpRequest, response: HttpResponse) -> HttpResponse:
 def error(request: HttpRequest, status: int, code: str, detail: str, **extra: object) -> HttpResponse:
     """A JSON error a developer can act on."""
     kinds = {400: "validation_error", 401: "authentication_error", 413: "validation_error", 429: "throttled_error"}
-    body = {"type": kinds.get(status, "server_error"), "code": code, "detail": detail, **extra}
+    body = {"type": kinds.get(status, "invalid_request"), "code": code, "detail": detail, **extra}
     return with_cors(request, JsonResponse(body, status=status))
 
 
