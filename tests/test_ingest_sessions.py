@@ -242,3 +242,14 @@ def test_active_seconds_without_a_recording_come_from_event_gaps():
     assert session.active_seconds == pytest.approx(10.0)
     assert events_active_seconds([session.pk]) == {session.pk: pytest.approx(10.0)}
     assert activity_from_timestamps([int(t * 1000) for t in offsets]) == pytest.approx(10.0)
+
+
+def test_garbage_rrweb_events_are_dropped_and_the_rest_stored():
+    project = make_project()
+    good = rrweb_recording(T0, 3)
+    junk = [{"type": 3, "timestamp": 1e20, "data": {}}, {"type": "x", "timestamp": 5}, "nope", {"timestamp": 1}]
+    result = process_batch(accept(project, [snapshot_event(good + junk, later(3), window="w" * 300)],
+                                  RawBatch.Kind.RECORDINGS).pk)
+    assert result.rrweb_events_added == len(good) and result.rrweb_events_invalid == len(junk)
+    chunk = RecordingChunk.objects.get()
+    assert chunk.window_id == "w" * 200

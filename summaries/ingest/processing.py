@@ -276,7 +276,7 @@ def process_events(project: Project, events: list[dict]) -> ProcessResult:
         at = parse_timestamp(event.get("timestamp")) or timezone.now()
         event["_at"] = at
         if event["event"] == SNAPSHOT_EVENT:
-            snapshots[(sid, str(props.get("$window_id") or ""))].extend(props.get("$snapshot_data") or [])
+            snapshots[(sid, str(props.get("$window_id") or "")[:200])].extend(props.get("$snapshot_data") or [])
             incoming[sid].offer_identity(str(event.get("distinct_id") or ""), "", at, False)
         else:
             analytics[sid].append(event)

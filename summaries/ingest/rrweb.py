@@ -75,13 +75,19 @@ def decompress_event(event: dict, max_bytes: int = 25 * 1024 * 1024) -> dict:
     return out
 
 
+# rrweb timestamps are epoch milliseconds; anything outside 2000-2100 is garbage, not a moment.
+EARLIEST_MS, LATEST_MS = 946_684_800_000, 4_102_444_800_000
+
+
 def is_rrweb_event(event: Any) -> bool:
-    """True for a dict shaped like an rrweb event (numeric type and timestamp)."""
+    """True for a dict shaped like an rrweb event (numeric type, a plausible epoch-ms timestamp)."""
     return (
         isinstance(event, dict)
         and isinstance(event.get("type"), int)
         and not isinstance(event.get("type"), bool)
         and isinstance(event.get("timestamp"), (int, float))
+        and not isinstance(event.get("timestamp"), bool)
+        and EARLIEST_MS <= event["timestamp"] <= LATEST_MS
     )
 
 
