@@ -71,6 +71,9 @@ def test_model_sees_sampled_frames_and_confirms(project: Project, blocked_events
     assert evidence["method"] == "video-model" and evidence["rule_based"] is False
     assert evidence["model"] == MODEL and evidence["input"] == "frames" and evidence["frames_sent"] == 4
     assert "Payment failed" in evidence["description"]
+    # The rule-based reading of the same replay sits next to the model's, and here they agree.
+    assert evidence["rule_check"]["verdict"] == CONFIRMED and evidence["rule_check"]["agrees"] is True
+    assert "Payment failed: card declined" in evidence["rule_check"]["description"]
     assert Clip.objects.get(pk=evidence["clip_id"]).state == Clip.State.DONE
     assert action["exception"] == "blocking" and segment["outcome"]["success"] is False
 
@@ -94,6 +97,7 @@ def test_providers_that_take_video_get_the_webm(project: Project, blocked_events
         assert base64.b64decode(data_url.split(",", 1)[1]) == fh.read()
     _, action = only_action(summary)
     assert action["exception"] == "non-blocking" and action["validation"]["evidence"]["input"] == "video"
+    assert action["validation"]["evidence"]["rule_check"]["agrees"] is False  # the replay shows the error text
 
 
 @pytest.mark.django_db

@@ -108,6 +108,14 @@ def validate_action(
             logger.warning("video validation of %s in summary %s failed: %s", event_id, summary.pk, exc)
             return ActionOutcome(event_id, clip.pk, "model_failed", reason=str(exc))
         evidence: dict[str, Any] = {"method": "video-model", "rule_based": False, "model": model, **facts}
+        # The rule-based reading of the same replay, kept next to the model's as a cross-check.
+        ruled = observe_with_rules(summary, action, clip)
+        ruled_verdict = decide(ruled, action, last_segment=False).verdict
+        evidence["rule_check"] = {
+            "verdict": ruled_verdict,
+            "description": ruled.description,
+            "agrees": ruled_verdict == decide(observation, action).verdict,
+        }
     else:
         observation = observe_with_rules(summary, action, clip)
         evidence = {"method": "rule-based", "rule_based": True, "label": rules.LABEL, "model": ""}
