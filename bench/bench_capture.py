@@ -66,13 +66,13 @@ def setup_django(env: dict[str, str]) -> None:
     django.setup()
 
 
-def start_servers(env: dict[str, str], port: int, pool: str, concurrency: int) -> list[subprocess.Popen]:
+def start_servers(env: dict[str, str], port: int, pool: str, concurrency: int, nice: int) -> list[subprocess.Popen]:
     """gunicorn for capture, a Celery worker for the default queue."""
     web = subprocess.Popen(
         [sys.executable, "-m", "gunicorn", "config.wsgi", "-b", f"127.0.0.1:{port}", "-w", "2", "-k", "gthread",
          "--threads", "4", "--log-level", "warning"], cwd=ROOT, env=env)
     worker = subprocess.Popen(
-        [sys.executable, "-m", "celery", "-A", "config", "worker", "-Q", "default", "-P", pool, "-c", str(concurrency),
+        ["nice", "-n", str(nice), sys.executable, "-m", "celery", "-A", "config", "worker", "-Q", "default", "-P", pool, "-c", str(concurrency),
          "-n", f"bench-{os.getpid()}@%h", "-l", "WARNING", "--without-gossip", "--without-mingle",
          "--without-heartbeat", "--prefetch-multiplier", "4"], cwd=ROOT, env=env)
     deadline = time.monotonic() + 30
@@ -228,6 +228,8 @@ def main() -> None:
     parser.add_argument("--clients", type=int, default=8, help="concurrent client connections")
     parser.add_argument("--pool", default="threads", help="Celery pool of the worker (threads, as `serve` runs it)")
     parser.add_argument("--concurrency", type=int, default=8, help="Celery worker concurrency")
+    parser.add_argument("--worker-nice", type=int, default=0,
+                        help="run the worker at this nice level (capture answers first, processing catches up)")
     parser.add_argument("--rate", type=float, default=3000, help="events/s of the paced run (the target)")
     args = parser.parse_args()
 
@@ -238,9 +240,10 @@ def main() -> None:
     org, _ = Organization.objects.get_or_create(slug="bench", defaults={"name": "Bench"})
     project, _ = Project.objects.get_or_create(organization=org, name="Bench")
     port = free_port()
-    procs = start_servers(env, port, args.pool, args.concurrency)
+    procs = start_servers(env, port, args.pool, args.concurrency, args.worker_nice)
     try:
-        print(f"machine: {os.cpu_count()} cores; gunicorn 2x4 threads, celery {args.pool} -c {args.concurrency}; "
+        print(f"machine: {os.cpu_count()} cores; gunicorn 2x4 threads, celery {args.pool} -c {args.concurrency} "
+              f"(nice {args.worker_nice}); "
               f"database {DB}")
         before = RawBatch.objects.order_by("-pk").values_list("pk", flat=True).first() or 0
         warm, _ = recording_bodies(project.capture_token, 2)
