@@ -112,6 +112,7 @@ async def drive_browser(page_url: str) -> list[str]:
             await page.mouse.click(x, y)
             await asyncio.sleep(0.08)
         await page.click("#pay")
+        await page.evaluate("() => fetch('/api/cart-total?id=7').catch(() => null)")  # a 404, for network timing
         await page.evaluate("() => posthog.identify('user-42', {email: 'ada@example.com'})")
         await page.mouse.move(10, 10)
         await asyncio.sleep(6)  # posthog-js flushes its queues every few seconds
@@ -166,6 +167,9 @@ def test_posthog_js_capture_end_to_end(recap_server: str, shop_server, monkeypat
     typed = [e for e in rrweb if e["type"] == 3 and e["data"].get("source") == 5]
     assert any("ada@example.com" in str(e["data"].get("text")) for e in typed)
     assert timestamps_sorted(rrweb)
+    network = [r for e in rrweb if e["type"] == 6 and e["data"].get("plugin") == "rrweb/network@1"
+               for r in e["data"]["payload"].get("requests", [])]
+    assert any("/api/cart-total?id=7" in r.get("name", "") for r in network), "network timing is not recorded"
     assert session.click_count >= 6
     assert 0 < session.active_seconds <= session.duration_seconds
     assert session.recording_event_count == len(rrweb)
