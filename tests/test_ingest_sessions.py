@@ -136,6 +136,8 @@ def test_failing_batch_keeps_its_error_then_is_marked_failed_and_can_be_reproces
     client.force_login(admin)
     listing = client.get("/admin/summaries/rawbatch/?state__exact=failed")
     assert listing.status_code == 200 and b"database fell over" in listing.content
+    detail = client.get(f"/admin/summaries/rawbatch/{batch.pk}/change/")
+    assert detail.status_code == 200 and b"$pageview" in detail.content
     r = client.post("/admin/summaries/rawbatch/", {"action": "reprocess_batches", "_selected_action": [batch.pk]},
                     follow=True)
     assert b"1 batch(es) processed, 0 failed" in r.content

@@ -1,6 +1,8 @@
 """Admin for raw capture batches: see what arrived, what failed and why, and reprocess."""
 from __future__ import annotations
 
+import json
+
 from django.contrib import admin, messages
 from django.db.models import QuerySet
 from django.http import HttpRequest
@@ -22,13 +24,26 @@ class RawBatchAdmin(admin.ModelAdmin):
     raw_id_fields = ["project"]
     exclude = ["payload"]
     readonly_fields = ["project", "kind", "source", "received_at", "sent_at", "user_agent", "payload_bytes",
-                       "event_count", "rejected_count", "state", "attempts", "error", "processed_at"]
+                       "event_count", "rejected_count", "state", "attempts", "error", "processed_at", "events_preview"]
     actions = ["reprocess_batches"]
 
     @admin.display(description="error")
     def short_error(self, obj: RawBatch) -> str:
         """The first line of the error."""
         return obj.error.splitlines()[0][:120] if obj.error else ""
+
+    @admin.display(description="events (first 20, rrweb data cut)")
+    def events_preview(self, obj: RawBatch) -> str:
+        """The batch's first events as JSON, so a failed batch can be looked at (escaped by the admin)."""
+        try:
+            events = obj.events()[:20]
+        except (OSError, ValueError) as exc:
+            return f"payload cannot be read: {exc}"
+        for event in events:
+            data = event.get("properties", {}).get("$snapshot_data")
+            if isinstance(data, list):
+                event["properties"] = {**event["properties"], "$snapshot_data": f"<{len(data)} rrweb events>"}
+        return json.dumps(events, indent=2)[:20000]
 
     @admin.action(description="Reprocess selected batches now")
     def reprocess_batches(self, request: HttpRequest, queryset: QuerySet[RawBatch]) -> None:
