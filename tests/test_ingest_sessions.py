@@ -255,3 +255,21 @@ def test_garbage_rrweb_events_are_dropped_and_the_rest_stored():
     assert result.rrweb_events_added == len(good) and result.rrweb_events_invalid == len(junk)
     chunk = RecordingChunk.objects.get()
     assert chunk.window_id == "w" * 200
+
+
+def test_reprocessing_many_batches_from_the_admin_queues_them(monkeypatch):
+    from django.test import Client
+
+    from summaries.ingest import admin as ingest_admin
+
+    project = make_project()
+    ids = [accept(project, [ph_event("$pageview", later(i), session=f"s{i}")]).pk for i in range(ingest_admin.SYNC_LIMIT + 1)]
+    RawBatch.objects.filter(pk__in=ids).update(state=RawBatch.State.FAILED, attempts=3)
+    queued: list[int] = []
+    monkeypatch.setattr(ingest_admin, "enqueue_batch", queued.append)
+    client = Client()
+    client.force_login(get_user_model().objects.create_superuser("root2", "r2@example.com", "pw"))
+    r = client.post("/admin/summaries/rawbatch/", {"action": "reprocess_batches", "_selected_action": ids}, follow=True)
+    assert f"{len(ids)} batches queued".encode() in r.content
+    assert sorted(queued) == sorted(ids)
+    assert set(RawBatch.objects.values_list("state", "attempts")) == {("pending", 0)}

@@ -7,8 +7,10 @@ from django.contrib import admin, messages
 from django.db.models import QuerySet
 from django.http import HttpRequest
 
-from summaries.ingest.batches import reprocess
+from summaries.ingest.batches import enqueue_batch, reprocess
 from summaries.models import RawBatch
+
+SYNC_LIMIT = 20
 
 
 @admin.register(RawBatch)
@@ -47,8 +49,18 @@ class RawBatchAdmin(admin.ModelAdmin):
 
     @admin.action(description="Reprocess selected batches now")
     def reprocess_batches(self, request: HttpRequest, queryset: QuerySet[RawBatch]) -> None:
-        """Process the selected batches again (idempotent: nothing is added twice)."""
-        ok, failed = reprocess(list(queryset.values_list("pk", flat=True)))
+        """Process the selected batches again (idempotent: nothing is added twice).
+
+        Up to SYNC_LIMIT batches are processed during the request; more are queued for the workers.
+        """
+        ids = list(queryset.values_list("pk", flat=True))
+        if len(ids) > SYNC_LIMIT:
+            RawBatch.objects.filter(pk__in=ids).update(state=RawBatch.State.PENDING, attempts=0)
+            for batch_id in ids:
+                enqueue_batch(batch_id)
+            self.message_user(request, f"{len(ids)} batches queued for processing.", messages.SUCCESS)
+            return
+        ok, failed = reprocess(ids)
         level = messages.WARNING if failed else messages.SUCCESS
         self.message_user(request, f"{ok} batch(es) processed, {failed} failed (see their error).", level)
 
