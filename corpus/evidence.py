@@ -24,6 +24,7 @@ class Request:
     method: str
     status: int | None
     at_ms: float
+    duration_ms: float = 0.0
 
 
 def read_sessions(path: Path) -> dict[str, list[dict]]:
@@ -55,8 +56,12 @@ def network_requests(events: list[dict]) -> list[Request]:
             continue
         for req in item["data"].get("payload", {}).get("requests", []):
             status = req.get("status") or req.get("responseStatus")
+            duration = req.get("duration")
+            if duration is None and req.get("endTime") is not None and req.get("startTime") is not None:
+                duration = req["endTime"] - req["startTime"]
             found.append(Request(str(req.get("name", "")), str(req.get("method") or "GET"),
-                                 int(status) if status else None, float(req.get("timestamp") or item["timestamp"])))
+                                 int(status) if status else None, float(req.get("timestamp") or item["timestamp"]),
+                                 float(duration or 0.0)))
     return found
 
 

@@ -19,6 +19,7 @@ def wait_until_processed(project, session_ids: Iterable[str], timeout: float = 3
 
     wanted = set(session_ids)
     deadline = time.monotonic() + timeout
+    failed_once = False
     last_state = None
     stable_since = time.monotonic()
     while time.monotonic() < deadline:
@@ -33,6 +34,10 @@ def wait_until_processed(project, session_ids: Iterable[str], timeout: float = 3
             # A batch whose task lost a race for the SQLite write lock stays pending until a sweep; do it now.
             process_stale_batches(project)
         elif pending == 0 and len(rows) == len(wanted) and time.monotonic() - stable_since >= quiet:
+            if not failed_once and RawBatch.objects.filter(project=project, state=RawBatch.State.FAILED).exists():
+                failed_once = True
+                process_stale_batches(project)
+                continue
             return
         time.sleep(1.0)
     missing = wanted - {r[0] for r in (last_state or (0, ()))[1]}
@@ -41,14 +46,19 @@ def wait_until_processed(project, session_ids: Iterable[str], timeout: float = 3
 
 
 def process_stale_batches(project) -> int:
-    """Process the project's pending batches in this process (processing is idempotent); returns how many."""
+    """Process the project's pending and failed batches in this process (idempotent); returns how many.
+
+    On the embedded SQLite install, capture and the worker contend for the write lock; a batch that lost three
+    times is marked failed. This throwaway install is ours, so its data is processed again rather than lost.
+    """
     from summaries.ingest.batches import process_batch
     from summaries.models import RawBatch
 
     done = 0
-    for pk in RawBatch.objects.filter(project=project, state=RawBatch.State.PENDING).values_list("pk", flat=True):
+    stale = RawBatch.objects.filter(project=project, state__in=[RawBatch.State.PENDING, RawBatch.State.FAILED])
+    for pk in stale.values_list("pk", flat=True):
         try:
-            process_batch(pk)
+            process_batch(pk, force=True)
             done += 1
         except Exception:  # noqa: BLE001 - the batch keeps its error; the wait reports what is left
             pass

@@ -57,7 +57,12 @@ def main(argv: list[str] | None = None) -> int:
         if args.var_dir is None or not (var_dir / "journeys.jsonl").exists():
             raise SystemExit("--export-only needs the --var-dir of an earlier run (with its journeys.jsonl)")
         project = Project.objects.get(organization__slug="corpus", name="Demo shop recording")
-        result = export_dataset(project, read_records(var_dir / "journeys.jsonl"), args.out)
+        try:
+            result = export_dataset(project, read_records(var_dir / "journeys.jsonl"), args.out)
+        finally:
+            from config import embedded_redis
+
+            embedded_redis.stop(var_dir)
         for line in result["skipped"]:
             print("skipped:", line)
         print(describe(args.out))

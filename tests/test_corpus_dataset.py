@@ -7,6 +7,7 @@ from pathlib import Path
 import pytest
 from django.core.management import call_command
 
+from corpus.evidence import clicks_between, exceptions, network_requests, read_sessions, start_ms
 from corpus.stats import dataset_stats
 from summaries.models import Organization, Project, Session
 from tests.conftest import ROOT
@@ -82,3 +83,29 @@ def test_dataset_imports_cleanly(capsys):
                 assert item["t"] <= duration + 1, (row["session_id"], item, duration)
         if any(i["kind"] == "widget_exception" for i in row["noise"]):
             assert session.exception_count > 0, row["session_id"]
+
+
+def test_labels_are_borne_out_by_the_recordings():
+    sessions = read_sessions(SESSIONS)
+    slow_seen = slow_total = 0
+    for row in labels():
+        events = sessions[row["session_id"]]
+        t0 = start_ms(events)
+        requests = network_requests(events)
+        for bucket in ("blocking", "non_blocking", "noise"):
+            for item in row[bucket]:
+                at = t0 + item["t"] * 1000
+                where = (row["session_id"], item)
+                if item["kind"] == "payment_500":
+                    assert any("/api/checkout/pay" in r.url and r.status == 500 and abs(r.at_ms - at) < 4000
+                               for r in requests), where
+                elif item["kind"] == "retried_api":
+                    assert any("/api/recommendations" in r.url and r.status == 503 for r in requests), where
+                elif item["kind"] == "widget_exception":
+                    assert any("agentStatus" in (e.get("value") or "") for e in exceptions(events)), where
+                elif item["kind"] == "dead_button":
+                    assert clicks_between(events, at - 1000, at + 1000), where
+                elif item["kind"] == "slow_page":
+                    slow_total += 1
+                    slow_seen += any(r.duration_ms >= 3000 and abs(r.at_ms - at) < 3000 for r in requests)
+    assert slow_total and slow_seen == slow_total, f"only {slow_seen} of {slow_total} slow pages show a slow request"
