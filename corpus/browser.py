@@ -67,13 +67,16 @@ class BrowserLog:
         page.on("response", self._on_response)
 
     def _on_error(self, error) -> None:
+        """An uncaught exception in the page."""
         self.observations.append(Observation("pageerror", time.time(), message=str(error)))
 
     def _on_request(self, request) -> None:
+        """Note when an API request started (keyed by pyppeteer's request id)."""
         if "/api/" in request.url:
             self._started[request._requestId] = time.time()
 
     def _on_response(self, response) -> None:
+        """An API response: its status and how long it took since the request started."""
         request = response.request
         if "/api/" not in response.url:
             return

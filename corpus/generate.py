@@ -86,6 +86,7 @@ def main(argv: list[str] | None = None) -> int:
     done = 0
 
     def report(record) -> None:
+        """Print one finished journey."""
         nonlocal done
         done += 1
         status = "ERROR " + record.error.splitlines()[0] if record.error else record.outcome

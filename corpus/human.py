@@ -17,6 +17,7 @@ class Shopper:
     """Drives one page the way a person would, at a pace scaled by `pace` (1.0 = real time)."""
 
     def __init__(self, page: Page, rng: random.Random, pace: float = 1.0) -> None:
+        """A shopper on a page, with its own random rhythm."""
         self.page = page
         self.rng = rng
         self.pace = pace

@@ -270,7 +270,7 @@ async def checkout(trip: Trip) -> None:
 async def pay_outcome(trip: Trip) -> None:
     """Wait for the payment's result; with a failing payment API, retry once or twice, then leave."""
     s = trip.shopper
-    for _attempt in range(4):
+    for attempt in range(4):
         state = await trip.checkout_state(timeout=15)
         if state == "order":
             await s.settle()
@@ -282,7 +282,7 @@ async def pay_outcome(trip: Trip) -> None:
             raise RuntimeError(f"payment never finished (page says {state!r})")
         if PAYMENT_500 not in trip.faults:
             raise RuntimeError("payment failed without the payment_500 fault")
-        if _attempt >= trip.rng.randint(1, 2):
+        if attempt >= trip.rng.randint(1, 2):
             await s.idle(4, 12)
             trip.record.outcome = "failed"
             return

@@ -31,6 +31,7 @@ def dataset_plan(seed: int = 2026) -> list[JourneySpec]:
     entries: list[tuple[str, list[str], str]] = []
 
     def noise(chance: float) -> list[str]:
+        """A noise mix with the given chance, else none."""
         return list(rng.choice(NOISE_MIXES)) if rng.random() < chance else []
 
     # 12 clean sessions.

@@ -37,6 +37,7 @@ class RecapServer:
     """gunicorn + a Celery worker on the `default` queue (ingestion only), stopped by stop()."""
 
     def __init__(self, env: dict[str, str], port: int | None = None, log_dir: Path | None = None) -> None:
+        """Remember how to run; start() runs."""
         self.env = env
         self.port = port or free_port()
         self.log_dir = log_dir or Path(env["RECAP_VAR_DIR"])

@@ -49,6 +49,7 @@ async def play_all(shop_url: str, specs: list[JourneySpec], parallel: int = 6,
     results: dict[int, JourneyRecord] = {}
 
     async def worker(slot: int) -> None:
+        """One browser playing queued journeys one after another."""
         # Start the workers a little apart so sessions do not all begin on the same second.
         await asyncio.sleep(slot * 3.0)
         browser = await launch_browser()

@@ -10,6 +10,7 @@ from pathlib import Path
 
 
 def _ts(value: str) -> float:
+    """An ISO timestamp as epoch seconds."""
     return datetime.fromisoformat(value.replace("Z", "+00:00")).timestamp()
 
 
@@ -49,6 +50,7 @@ def dataset_stats(sessions_file: Path, labels_file: Path) -> dict:
     clean = sum(1 for r in labels if not r["blocking"] and not r["non_blocking"] and not r["noise"])
 
     def quantile(q: float) -> float:
+        """The duration at quantile q."""
         return round(durations[min(len(durations) - 1, int(q * len(durations)))], 1) if durations else 0.0
 
     return {

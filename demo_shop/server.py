@@ -229,6 +229,7 @@ class ShopServer(ThreadingHTTPServer):
     allow_reuse_address = True
 
     def __init__(self, address: tuple[str, int], config: ShopConfig) -> None:
+        """Bind the shop to an address with its config."""
         super().__init__(address, ShopHandler)
         self.config = config
 

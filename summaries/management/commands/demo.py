@@ -43,15 +43,19 @@ def load_sample_sessions(project: Project, sample_dir: Path) -> ImportSummary | 
 
 
 class Command(BaseCommand):
+    """manage.py demo: the README's first command ends here."""
+
     help = "Set up the embedded install, load the bundled sample sessions, and serve the result."
 
     def add_arguments(self, parser) -> None:
+        """--no-serve, --port, --sample-dir."""
         parser.add_argument("--no-serve", action="store_true", help="stop after the job instead of serving")
         parser.add_argument("--port", type=int, default=8000)
         parser.add_argument("--sample-dir", type=Path, default=settings.BASE_DIR / "sample_data",
                             help="folder with the sessions to load (default: the bundled sample_data/)")
 
     def handle(self, *args, **opts) -> None:
+        """Migrate, set up the demo install, load the sample sessions, print the URL, serve."""
         call_command("migrate", interactive=False, verbosity=0)
         install = ensure_demo_install(settings.VAR_DIR)
         base = f"http://127.0.0.1:{opts['port']}"
