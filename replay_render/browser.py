@@ -16,6 +16,7 @@ import os
 import shutil
 import tempfile
 import threading
+import time
 import warnings
 from pathlib import Path
 from collections.abc import Awaitable, Callable
@@ -64,7 +65,15 @@ def sweep_orphan_profiles() -> int:
         try:
             owner = int((folder / "owner.pid").read_text())
         except (OSError, ValueError):
-            continue  # not ours to judge (no owner recorded)
+            # No owner file: chromium's children wrote into it after it was removed. Leave fresh ones alone.
+            try:
+                stale = time.time() - folder.stat().st_mtime > 600
+            except OSError:
+                continue
+            if stale:
+                shutil.rmtree(folder, ignore_errors=True)
+                removed += 1
+            continue
         try:
             os.kill(owner, 0)
             continue  # still running
@@ -209,10 +218,13 @@ class RenderBrowser:
         self._remove_profile()
 
     def _remove_profile(self) -> None:
-        """Delete the browser's throwaway profile folder."""
+        """Delete the browser's throwaway profile folder (chromium's helpers may still be writing to it)."""
         profile, self._profile = self._profile, None
-        if profile:
+        for _ in range(5):
+            if not profile or not os.path.exists(profile):
+                return
             shutil.rmtree(profile, ignore_errors=True)
+            time.sleep(0.1)
 
     def mark_broken(self) -> None:
         """Forget the browser after an error that may have left it unusable; the next clip relaunches."""

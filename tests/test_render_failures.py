@@ -156,5 +156,10 @@ def test_profiles_of_dead_workers_are_swept(tmp_path, monkeypatch) -> None:
     for folder, pid in ((orphan, gone.stdout.strip()), (alive, str(os.getpid()))):
         folder.mkdir()
         (folder / "owner.pid").write_text(pid)
-    assert sweep_orphan_profiles() == 1
-    assert not orphan.exists() and alive.exists()
+    # Leftovers without an owner file (chromium's helpers wrote after the removal) go once they are old.
+    leftover, fresh = tmp_path / f"{PROFILE_PREFIX}leftover", tmp_path / f"{PROFILE_PREFIX}fresh"
+    leftover.mkdir()
+    fresh.mkdir()
+    os.utime(leftover, (0, 0))
+    assert sweep_orphan_profiles() == 2
+    assert not orphan.exists() and not leftover.exists() and alive.exists() and fresh.exists()
