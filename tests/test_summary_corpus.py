@@ -65,7 +65,8 @@ def test_failed_payments_and_error_messages_come_from_the_recording(corpus):
     prepared = load_prepared(sessions["payment"])
     rows = rows_of(prepared)
     failed = [r for r in rows if r["event"] == "request_failed"]
-    assert any("POST /api/checkout/pay 5" in r["detail"] for r in failed)
+    # posthog-js's network timing (resource timing) has no method, so none is claimed
+    assert any(r["detail"].startswith("/api/checkout/pay 5") for r in failed)
     # What the page retried by itself (the recommendations API) is left out.
     assert all("/api/checkout/pay" in r["detail"] for r in failed)
     assert any(r["event"] == "error_shown" and r["detail"].startswith("Payment failed") for r in rows)

@@ -34,7 +34,7 @@ class NetworkRequest:
             path = urlsplit(self.url).path or self.url
         except ValueError:
             path = self.url
-        return f"{self.method} {path}"
+        return f"{self.method} {path}".strip()
 
 
 def _request_time(request: dict[str, Any], event_ts: int) -> int:
@@ -68,7 +68,7 @@ def network_requests(rrweb_events: list[dict[str, Any]]) -> list[NetworkRequest]
             out.append(
                 NetworkRequest(
                     timestamp_ms=_request_time(req, int(event.get("timestamp") or 0)),
-                    method=str(req.get("method") or "GET").upper(),
+                    method=str(req.get("method") or "").upper(),  # resource timing entries carry no method
                     url=str(req.get("name") or req.get("url") or ""),
                     status=int(status) if isinstance(status, (int, float)) else None,
                     duration_ms=duration,

@@ -308,7 +308,7 @@ def prepare_session(
         failed += 1
         url, win = _url_at(analytics_rows, req.timestamp_ms)
         status = "network error" if req.status == 0 else str(req.status)
-        detail = f"{req.method} {_request_display(req.url, url)} {status}"
+        detail = f"{req.method} {_request_display(req.url, url)} {status}".strip()
         rows.append(
             Row(
                 event_id=short_id(f"net:{req.timestamp_ms}:{req.endpoint}:{req.status}", taken),
@@ -339,7 +339,7 @@ def prepare_session(
                 kind="slow_request",
                 window=win,
                 url=url,
-                detail=f"{req.method} {_request_display(req.url, url)} took {req.duration_ms / 1000:.1f}s",
+                detail=f"{req.method} {_request_display(req.url, url)} took {req.duration_ms / 1000:.1f}s".strip(),
                 source="recording",
                 facts={"endpoint": req.endpoint, "duration_ms": req.duration_ms},
             )
