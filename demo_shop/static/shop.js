@@ -5,6 +5,8 @@
   function hasFault(name) { return (SHOP.faults || []).indexOf(name) >= 0; }
 
   if (window.posthog && SHOP.posthogToken) {
+    // Network timing from resource timing only (no payload capture): posthog-js then also records requests that
+    // started before its recorder (a slow listing, say); with payload capture it drops every fetch it did not wrap.
     window.posthog.init(SHOP.posthogToken, {
       api_host: SHOP.posthogHost,
       person_profiles: "identified_only",
