@@ -9,6 +9,7 @@ import sys
 
 import pytest
 
+from config import embedded_redis
 from tests.conftest import ROOT, embedded_env
 
 pytestmark = pytest.mark.slow
@@ -20,8 +21,16 @@ def run_demo(env: dict[str, str]) -> subprocess.CompletedProcess:
                           capture_output=True, text=True, timeout=240)
 
 
-def test_demo_loads_the_sample_sessions_and_prints_the_url(tmp_path):
-    env = embedded_env(tmp_path / "var")
+@pytest.fixture
+def var_dir(tmp_path):
+    """A fresh embedded install's folder; its embedded Redis is shut down afterwards (it outlives the command)."""
+    path = tmp_path / "var"
+    yield path
+    embedded_redis.stop(path)
+
+
+def test_demo_loads_the_sample_sessions_and_prints_the_url(var_dir):
+    env = embedded_env(var_dir)
     labelled = [json.loads(line)["session_id"]
                 for line in (ROOT / "sample_data" / "labels.jsonl").read_text().splitlines() if line.strip()]
 
@@ -30,7 +39,7 @@ def test_demo_loads_the_sample_sessions_and_prints_the_url(tmp_path):
     assert f"Loaded {len(labelled)} sessions" in first.stdout, first.stdout
     url = re.search(r"Open (http://127\.0\.0\.1:8765/\S+)", first.stdout)
     assert url, first.stdout
-    with sqlite3.connect(tmp_path / "var" / "recap.sqlite3") as db:
+    with sqlite3.connect(var_dir / "recap.sqlite3") as db:
         project_id = int(re.search(r"project__id__exact=(\d+)", url.group(1)).group(1))
         stored = {row[0] for row in db.execute(
             "select session_id from summaries_session where project_id = ? and recording_event_count > 0", (project_id,))}
