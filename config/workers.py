@@ -41,3 +41,18 @@ def ping_chord(rounds: int = 1):
     """A chord of `rounds` pings on every queue, collected by one callback."""
     header = [task.s() for _ in range(rounds) for task in (ping_default, ping_llm, ping_render)]
     return chord(header)(collect_pings.s())
+
+
+def pipeline_busy(timeout: float = 2.0) -> int:
+    """Tasks still waiting in a queue or held by a worker (active, reserved or scheduled for a retry)."""
+    from config.celery import app
+
+    waiting = 0
+    with app.connection_for_read() as conn:
+        client = conn.default_channel.client
+        for queue in QUEUES:
+            waiting += int(client.llen(queue) or 0)
+    inspect = app.control.inspect(timeout=timeout)
+    for held in (inspect.active(), inspect.reserved(), inspect.scheduled()):
+        waiting += sum(len(tasks) for tasks in (held or {}).values())
+    return waiting

@@ -1,4 +1,4 @@
-"""`manage.py demo --no-serve` on a fresh embedded install: loads the bundled sample sessions and prints the URL."""
+"""`manage.py demo --no-serve` on a fresh embedded install: loads the sample, summarizes and validates on real workers."""
 from __future__ import annotations
 
 import json
@@ -18,7 +18,7 @@ pytestmark = pytest.mark.slow
 def run_demo(env: dict[str, str]) -> subprocess.CompletedProcess:
     """Run the demo command as a user would, without serving."""
     return subprocess.run([sys.executable, "manage.py", "demo", "--no-serve", "--port", "8765"], cwd=ROOT, env=env,
-                          capture_output=True, text=True, timeout=240)
+                          capture_output=True, text=True, timeout=600)
 
 
 @pytest.fixture
@@ -37,15 +37,27 @@ def test_demo_loads_the_sample_sessions_and_prints_the_url(var_dir):
     first = run_demo(env)
     assert first.returncode == 0, first.stdout + first.stderr
     assert f"Loaded {len(labelled)} sessions" in first.stdout, first.stdout
-    url = re.search(r"Open (http://127\.0\.0\.1:8765/\S+)", first.stdout)
+    url = re.search(r"Open (http://127\.0\.0\.1:8765/projects/(\d+)/)", first.stdout)
     assert url, first.stdout
+    project_id = int(url.group(2))
+    blocking_labelled = sum(1 for line in (ROOT / "sample_data" / "labels.jsonl").read_text().splitlines()
+                            if line.strip() and json.loads(line)["blocking"])
     with sqlite3.connect(var_dir / "recap.sqlite3") as db:
-        project_id = int(re.search(r"project__id__exact=(\d+)", url.group(1)).group(1))
         stored = {row[0] for row in db.execute(
             "select session_id from summaries_session where project_id = ? and recording_event_count > 0", (project_id,))}
+        summarized = db.execute("select count(distinct session_id) from summaries_sessionsummary "
+                                "where status = 'succeeded'").fetchone()[0]
+        clips = db.execute("select count(*) from replay_render_clip where state = 'done'").fetchone()[0]
     assert stored == set(labelled)
+    # the main job ran on real workers: every session summarized, blocking issues checked on rendered clips
+    assert summarized == len(labelled)
+    assert "Done in" in first.stdout and f"{len(labelled)} sessions summarized" in first.stdout
+    checked = re.search(r"(\d+) of (\d+) blocking issues checked on video", first.stdout)
+    assert checked and checked.group(1) == checked.group(2) and int(checked.group(2)) >= blocking_labelled * 0.9
+    assert clips >= int(checked.group(1)) > 0
 
     again = run_demo(env)
     assert again.returncode == 0, again.stdout + again.stderr
     assert f"The {len(labelled)} sample sessions are already loaded." in again.stdout
+    assert "Summarizing 0 sessions" in again.stdout  # a re-run makes no new summary
     assert url.group(1) in again.stdout

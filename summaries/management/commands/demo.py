@@ -1,7 +1,8 @@
-"""The main job on the embedded defaults: set up, load the bundled sample sessions, report, and serve."""
+"""The main job on the embedded defaults: set up, load the sample sessions, summarize and validate them, serve."""
 from __future__ import annotations
 
 import json
+import socket
 import time
 from pathlib import Path
 
@@ -11,6 +12,7 @@ from django.core.management.base import BaseCommand, CommandError
 
 from summaries.bootstrap import ensure_demo_install
 from summaries.ingest.importers import ImportFailed, ImportSummary, expand_paths, import_path
+from summaries.management.commands.serve import start_processes
 from summaries.models import Project, Session
 
 LABELS_FILE = "labels.jsonl"
@@ -42,10 +44,17 @@ def load_sample_sessions(project: Project, sample_dir: Path) -> ImportSummary | 
     return summary
 
 
+def port_is_free(port: int) -> bool:
+    """True when nothing listens on 127.0.0.1:port."""
+    with socket.socket() as sock:
+        return sock.connect_ex(("127.0.0.1", port)) != 0
+
+
 class Command(BaseCommand):
     """manage.py demo: the README's first command ends here."""
 
-    help = "Set up the embedded install, load the bundled sample sessions, and serve the result."
+    help = ("Set up the embedded install, load the bundled sample sessions, summarize them on the workers, check "
+            "their blocking issues on rendered clips, print where to look, and serve.")
 
     def add_arguments(self, parser) -> None:
         """--no-serve, --port, --sample-dir."""
@@ -53,6 +62,7 @@ class Command(BaseCommand):
         parser.add_argument("--port", type=int, default=8000)
         parser.add_argument("--sample-dir", type=Path, default=settings.BASE_DIR / "sample_data",
                             help="folder with the sessions to load (default: the bundled sample_data/)")
+        parser.add_argument("--job-timeout", type=float, default=1800, help="seconds the main job may take")
 
     def handle(self, *args, **opts) -> None:
         """Migrate, set up the demo install, load the sample sessions, print the URL, serve."""
@@ -72,8 +82,37 @@ class Command(BaseCommand):
                               f"{summary.recording_chunks} recording chunks) in {time.monotonic() - started:.0f} s.")
             for reason in summary.skipped[:10]:
                 self.stdout.write(self.style.WARNING(f"  skipped: {reason}"))
+        self.run_main_job(install.project, opts)
+        result_url = f"{base}/projects/{install.project.pk}/"
         self.stdout.write(f"Sign in as {install.username} / {install.password} (kept in {settings.VAR_DIR / 'admin_password'}).")
-        result_url = f"{base}/admin/summaries/session/?project__id__exact={install.project.pk}"
         self.stdout.write(self.style.SUCCESS(f"Open {result_url}"))
-        if not opts["no_serve"]:
-            call_command("serve", port=opts["port"])
+        if opts["no_serve"]:
+            self.group.stop()
+            return
+        self.stdout.write(f"Serving until Ctrl-C; process logs in {settings.VAR_DIR / 'logs'}/.")
+        failure = self.group.wait_until_signalled()
+        self.group.stop()
+        if failure:
+            raise CommandError(f"stopped: {failure} (see {settings.VAR_DIR / 'logs'}/)")
+
+    def run_main_job(self, project: Project, opts: dict) -> None:
+        """Start the workers (and the web server unless --no-serve), summarize and validate every session on them."""
+        from config.workers import pipeline_busy
+        from summaries.demo_job import queue_summaries, wait_for_job
+
+        only = ["worker", "render-worker"] if opts["no_serve"] else None
+        if not opts["no_serve"] and not port_is_free(opts["port"]):
+            raise CommandError(f"Port {opts['port']} is in use: stop what runs there or pass --port N.")
+        self.group = start_processes("127.0.0.1", opts["port"], only=only, log_dir=settings.VAR_DIR / "logs")
+        started = time.monotonic()
+        try:
+            queued = queue_summaries(project)
+            self.stdout.write(f"Summarizing {queued} session{'s' if queued != 1 else ''} on the workers "
+                              "(blocking issues are then checked on rendered clips) ...")
+            state = wait_for_job(project, busy=pipeline_busy, report=lambda p: self.stdout.write(f"  {p.line()}"),
+                                 timeout=opts["job_timeout"])
+        except BaseException:
+            self.group.stop()
+            raise
+        self.stdout.write(f"Done in {time.monotonic() - started:.0f} s: {state.summarized} sessions summarized, "
+                          f"{state.validated} of {state.blocking} blocking issues checked on video.")

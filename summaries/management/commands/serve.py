@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import os
+from pathlib import Path
 
 from django.conf import settings
 from django.core.management import call_command
@@ -11,7 +12,7 @@ from config.processes import PROCESS_NAMES, ProcessGroup, process_specs
 
 
 def start_processes(host: str, port: int, only: list[str] | None = None, web_workers: int = 2,
-                    render_concurrency: int | None = None) -> ProcessGroup:
+                    render_concurrency: int | None = None, log_dir: Path | None = None) -> ProcessGroup:
     """Migrate, collect static files and start the chosen processes of the embedded install."""
     call_command("migrate", interactive=False, verbosity=0)
     call_command("collectstatic", interactive=False, verbosity=0)
@@ -19,7 +20,7 @@ def start_processes(host: str, port: int, only: list[str] | None = None, web_wor
     if only:
         specs = {name: cmd for name, cmd in specs.items() if name in only}
     (settings.VAR_DIR / "celerybeat.pid").unlink(missing_ok=True)
-    group = ProcessGroup(specs)
+    group = ProcessGroup(specs, log_dir)
     group.start()
     return group
 
