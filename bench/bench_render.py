@@ -213,7 +213,6 @@ def bench_realtime(session, repeat: int) -> None:
 def bench_corpus_validation() -> None:
     """Rule-based validation on the sample corpus (real posthog-js sessions with known truth), and its clip figures."""
     import copy
-    import gzip
     import json
     from collections import Counter
     from io import StringIO

@@ -11,6 +11,8 @@ from pathlib import Path
 import pytest
 from django.db import connection
 
+from tests.llm_server import llm_server  # noqa: F401  (the OpenAI-compatible test double, as a fixture for every test)
+
 ROOT = Path(__file__).resolve().parent.parent
 
 

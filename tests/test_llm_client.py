@@ -4,7 +4,7 @@ from __future__ import annotations
 import pytest
 
 from summaries import llm
-from tests.llm_server import Hang, Reply, Status, llm_server  # noqa: F401  (fixture)
+from tests.llm_server import Hang, Reply, Status
 
 MODEL = "openai/gpt-4o-mini"  # a model litellm knows the price of
 MESSAGES = [{"role": "user", "content": "Say hello"}]

@@ -1,7 +1,6 @@
 """Migrations apply cleanly on SQLite and on Postgres, and the models have no pending changes."""
 from __future__ import annotations
 
-import os
 import subprocess
 import sys
 import uuid

@@ -2,58 +2,33 @@
 from __future__ import annotations
 
 import csv
-import gzip
 import io
 import json
-import os
 from io import StringIO
-from pathlib import Path
 
 import pytest
 from django.core.management import call_command
 
 from summaries.analysis.prompt_data import prompt_data_block
-from summaries.models import Organization, Project, Session
 from summaries.summarize import load_prepared
-from tests.conftest import ROOT
+from tests.corpus_sessions import HAVE_CORPUS, corpus_labels, first_label, import_labelled
 
-SAMPLE = Path(os.environ.get("RECAP_SAMPLE_DATA", ROOT / "sample_data"))
-SESSIONS, LABELS = SAMPLE / "sessions.jsonl.gz", SAMPLE / "labels.jsonl"
-
-pytestmark = pytest.mark.skipif(not (SESSIONS.exists() and LABELS.exists()),
-                                reason="the sample corpus (sample_data/) has not been generated")
-
-
-def pick(labels: list[dict], test) -> dict:
-    """The first labelled session matching a condition."""
-    found = next((label for label in labels if test(label)), None)
-    assert found is not None, "the corpus lacks a session this test needs"
-    return found
+pytestmark = pytest.mark.skipif(not HAVE_CORPUS, reason="the sample corpus (sample_data/) has not been generated")
 
 
 @pytest.fixture
 def corpus(db, tmp_path):
     """Three corpus sessions imported with import_sessions: payment failing, a dead button, noise only."""
-    labels = [json.loads(line) for line in LABELS.read_text().splitlines() if line.strip()]
+    labels = corpus_labels()
     chosen = {
-        "payment": pick(labels, lambda lab: any(b["kind"] == "payment_500" for b in lab["blocking"])),
-        "dead": pick(labels, lambda lab: any(b["kind"] == "dead_button" for b in lab["blocking"])),
-        "noise": pick(labels, lambda lab: not lab["blocking"] and not lab["non_blocking"]
-                      and any(n["kind"] == "widget_exception" for n in lab["noise"])),
+        "payment": first_label(labels, lambda lab: any(b["kind"] == "payment_500" for b in lab["blocking"])),
+        "dead": first_label(labels, lambda lab: any(b["kind"] == "dead_button" for b in lab["blocking"])),
+        "noise": first_label(labels, lambda lab: not lab["blocking"] and not lab["non_blocking"]
+                             and any(n["kind"] == "widget_exception" for n in lab["noise"])),
     }
-    wanted = {lab["session_id"] for lab in chosen.values()}
-    subset = tmp_path / "subset.jsonl"
-    with gzip.open(SESSIONS, "rt") as src, subset.open("w") as dst:
-        for line in src:
-            if (json.loads(line).get("properties") or {}).get("$session_id") in wanted:
-                dst.write(line)
-    org = Organization.objects.create(name="Corpus", slug="corpus")
-    project = Project.objects.create(organization=org, name="Shop")
-    call_command("import_sessions", str(subset), "--project", str(project.pk), "--no-progress", stdout=StringIO())
     labels_file = tmp_path / "labels.jsonl"
     labels_file.write_text("".join(json.dumps(lab) + "\n" for lab in chosen.values()))
-    sessions = {name: Session.objects.get(session_id=lab["session_id"]) for name, lab in chosen.items()}
-    return sessions, labels_file
+    return import_labelled(chosen, tmp_path), labels_file
 
 
 def rows_of(prepared) -> list[dict[str, str]]:

@@ -12,7 +12,7 @@ from summaries.analysis.prompt_data import DATA_CLOSE, DATA_OPEN
 from summaries.models import Organization, Project, SessionSummary
 from summaries.prompts import PROMPT_VERSION
 from summaries.summarize import SummaryFailed, summarize_session
-from tests.llm_server import Reply, Status, llm_server  # noqa: F401  (fixture)
+from tests.llm_server import Reply, Status
 from tests.summary_sessions import SessionBuilder, browse, payment_fails_and_user_leaves
 
 MODEL = "openai/gpt-4o-mini"

@@ -2,59 +2,35 @@
 from __future__ import annotations
 
 import copy
-import gzip
-import json
-import os
-from io import StringIO
-from pathlib import Path
 
 import pytest
-from django.core.management import call_command
 
 from replay_render.validation import validate_summary
 from replay_render.validation.verdict import CONFIRMED, DENIED
-from summaries.models import Organization, Project, Session, SessionSummary
+from summaries.models import Session, SessionSummary
 from summaries.summarize import summarize_session
-from tests.conftest import ROOT
-
-SAMPLE = Path(os.environ.get("RECAP_SAMPLE_DATA", ROOT / "sample_data"))
-SESSIONS, LABELS = SAMPLE / "sessions.jsonl.gz", SAMPLE / "labels.jsonl"
+from tests.corpus_sessions import HAVE_CORPUS, corpus_labels, first_label, import_labelled
 
 pytestmark = [
     pytest.mark.browser,
-    pytest.mark.skipif(not (SESSIONS.exists() and LABELS.exists()), reason="the sample corpus has not been generated"),
+    pytest.mark.skipif(not HAVE_CORPUS, reason="the sample corpus has not been generated"),
 ]
-
-
-def first(labels: list[dict], test) -> dict:
-    """The first labelled session matching a condition."""
-    found = next((label for label in labels if test(label)), None)
-    assert found is not None, "the corpus lacks a session this test needs"
-    return found
 
 
 @pytest.fixture
 def corpus(db, tmp_path) -> dict[str, tuple[Session, dict]]:
     """Three corpus sessions: the payment API failing, confusing validation given up, the same validation got past."""
-    labels = [json.loads(line) for line in LABELS.read_text().splitlines() if line.strip()]
+    labels = corpus_labels()
     chosen = {
-        "payment": first(labels, lambda lab: lab["outcome"] == "failed"
-                         and any(b["kind"] == "payment_500" for b in lab["blocking"])),
-        "validation": first(labels, lambda lab: lab["outcome"] == "abandoned"
-                            and any(b["kind"] == "confusing_validation" for b in lab["blocking"])),
-        "got_past": first(labels, lambda lab: lab["outcome"] == "completed" and lab["journey"] == "buy_product"
-                          and any(b["kind"] == "confusing_validation" for b in lab["non_blocking"])),
+        "payment": first_label(labels, lambda lab: lab["outcome"] == "failed"
+                               and any(b["kind"] == "payment_500" for b in lab["blocking"])),
+        "validation": first_label(labels, lambda lab: lab["outcome"] == "abandoned"
+                                  and any(b["kind"] == "confusing_validation" for b in lab["blocking"])),
+        "got_past": first_label(labels, lambda lab: lab["outcome"] == "completed" and lab["journey"] == "buy_product"
+                                and any(b["kind"] == "confusing_validation" for b in lab["non_blocking"])),
     }
-    wanted = {lab["session_id"] for lab in chosen.values()}
-    subset = tmp_path / "subset.jsonl"
-    with gzip.open(SESSIONS, "rt") as src, subset.open("w") as dst:
-        for line in src:
-            if (json.loads(line).get("properties") or {}).get("$session_id") in wanted:
-                dst.write(line)
-    org = Organization.objects.create(name="Corpus", slug="corpus")
-    project = Project.objects.create(organization=org, name="Shop")
-    call_command("import_sessions", str(subset), "--project", str(project.pk), "--no-progress", stdout=StringIO())
-    return {name: (Session.objects.get(session_id=lab["session_id"]), lab) for name, lab in chosen.items()}
+    sessions = import_labelled(chosen, tmp_path)
+    return {name: (sessions[name], lab) for name, lab in chosen.items()}
 
 
 def verdicts(summary: SessionSummary) -> list[dict]:
