@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import os
+import signal
 import subprocess
 import sys
 import time
@@ -63,6 +64,26 @@ def stop_worker(proc: subprocess.Popen) -> None:
         proc.wait(timeout=20)
     except subprocess.TimeoutExpired:
         proc.kill()
+
+
+@pytest.fixture(scope="session", autouse=True)
+def stop_embedded_redis_servers(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
+    """Embedded Redis servers outlive the processes that start them: stop every one this run started."""
+    yield
+    pids = []
+    for root in (tmp_path_factory.getbasetemp(), Path(os.environ["RECAP_VAR_DIR"])):
+        for pidfile in root.rglob("redis.pid"):
+            try:
+                pids.append(int(pidfile.read_text().strip()))
+                os.kill(pids[-1], signal.SIGTERM)
+            except (ValueError, OSError):
+                pass  # already gone, or not a pid
+    time.sleep(1)
+    for pid in pids:  # test data need not be saved: don't let a failed save keep a server alive
+        try:
+            os.kill(pid, signal.SIGKILL)
+        except OSError:
+            pass
 
 
 @pytest.fixture
