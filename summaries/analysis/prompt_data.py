@@ -6,6 +6,8 @@ prompt but is needed to ground and time-stamp the model's answer.
 """
 from __future__ import annotations
 
+import bisect
+
 import csv
 import hashlib
 import io
@@ -258,15 +260,23 @@ def _request_display(request_url: str, page_url: str) -> str:
     return shorten_url(request_url, 120)
 
 
-def _url_at(rows: list[Row], ts: int, window: str = "") -> tuple[str, str]:
-    """(url, window) of the last analytics row at or before ts."""
-    url, win = "", window
-    for row in rows:
-        if row.timestamp_ms > ts:
-            break
-        if row.url:
-            url, win = row.url, row.window or win
-    return url, win
+class PageLocator:
+    """Which page (url, window) the user was on at a moment: the last analytics row with a URL at or before it."""
+
+    def __init__(self, rows: list[Row]) -> None:
+        self.times: list[int] = []
+        self.places: list[tuple[str, str]] = []
+        win = ""
+        for row in rows:
+            if row.url:
+                win = row.window or win
+                self.times.append(row.timestamp_ms)
+                self.places.append((row.url, win))
+
+    def at(self, ts: int) -> tuple[str, str]:
+        """(url, window) at ts; ("", "") before the first page."""
+        i = bisect.bisect_right(self.times, ts)
+        return self.places[i - 1] if i else ("", "")
 
 
 def prepare_session(
@@ -291,6 +301,13 @@ def prepare_session(
     stats["events_selected"] = len(selected)
     analytics_rows = list(rows)
     names = {e.name for e in selected}
+    locate = PageLocator(analytics_rows)
+
+    def derived(key: str, ts: int, kind: str, source: str, **fields: Any) -> None:
+        """Add a row computed from the recording or the signals, placed on the page the user was on then."""
+        url, win = locate.at(ts)
+        rows.append(Row(event_id=short_id(key, taken), timestamp_ms=ts, kind=kind, window=win, url=url, source=source,
+                        **fields))
 
     # Failed requests from the recorder's network data.
     user_actions = [r.timestamp_ms for r in analytics_rows if r.kind in ("click", "submit", "change")]
@@ -306,22 +323,12 @@ def prepare_session(
             retried += 1
             continue
         failed += 1
-        url, win = _url_at(analytics_rows, req.timestamp_ms)
         status = "network error" if req.status == 0 else str(req.status)
-        detail = f"{req.method} {_request_display(req.url, url)} {status}".strip()
-        rows.append(
-            Row(
-                event_id=short_id(f"net:{req.timestamp_ms}:{req.endpoint}:{req.status}", taken),
-                timestamp_ms=req.timestamp_ms,
-                kind="request_failed",
-                window=win,
-                url=url,
-                detail=detail,
-                source="recording",
+        page = locate.at(req.timestamp_ms)[0]
+        derived(f"net:{req.timestamp_ms}:{req.endpoint}:{req.status}", req.timestamp_ms, "request_failed", "recording",
+                detail=f"{req.method} {_request_display(req.url, page)} {status}".strip(),
                 facts={"status": req.status, "endpoint": req.endpoint, "auto_recovered": recovered,
-                       "request_url": req.url, "method": req.method},
-            )
-        )
+                       "request_url": req.url, "method": req.method})
     stats["requests_failed"] = failed
     stats["requests_retried_automatically"] = retried
     slow = 0
@@ -331,26 +338,15 @@ def prepare_session(
         if ANALYTICS_PATHS.match(urlsplit(req.url).path or ""):
             continue
         slow += 1
-        url, win = _url_at(analytics_rows, req.timestamp_ms)
-        rows.append(
-            Row(
-                event_id=short_id(f"slow:{req.timestamp_ms}:{req.endpoint}", taken),
-                timestamp_ms=req.timestamp_ms,
-                kind="slow_request",
-                window=win,
-                url=url,
-                detail=f"{req.method} {_request_display(req.url, url)} took {req.duration_ms / 1000:.1f}s".strip(),
-                source="recording",
-                facts={"endpoint": req.endpoint, "duration_ms": req.duration_ms},
-            )
-        )
+        page = locate.at(req.timestamp_ms)[0]
+        derived(f"slow:{req.timestamp_ms}:{req.endpoint}", req.timestamp_ms, "slow_request", "recording",
+                detail=f"{req.method} {_request_display(req.url, page)} took {req.duration_ms / 1000:.1f}s".strip(),
+                facts={"endpoint": req.endpoint, "duration_ms": req.duration_ms})
     for load in slow_loads(rrweb_events, threshold_ms=options.slow_request_ms):
         slow += 1
-        url, win = _url_at(analytics_rows, load.start_ms)
-        rows.append(Row(event_id=short_id(f"load:{load.start_ms}:{load.end_ms}", taken), timestamp_ms=load.start_ms,
-                        kind="slow_request", window=win, url=url,
-                        detail=f'"{clip(load.text, 40)}" shown for {load.seconds:.1f}s', source="recording",
-                        facts={"waited_ms": load.end_ms - load.start_ms}))
+        derived(f"load:{load.start_ms}:{load.end_ms}", load.start_ms, "slow_request", "recording",
+                detail=f'"{clip(load.text, 40)}" shown for {load.seconds:.1f}s',
+                facts={"waited_ms": load.end_ms - load.start_ms})
     stats["requests_slow"] = slow
 
     # Error messages the page showed (text added to the DOM): what the user actually saw.
@@ -361,19 +357,7 @@ def prepare_session(
             continue
         last_text[text] = ts
         shown += 1
-        url, win = _url_at(analytics_rows, ts)
-        rows.append(
-            Row(
-                event_id=short_id(f"msg:{ts}:{text}", taken),
-                timestamp_ms=ts,
-                kind="error_shown",
-                window=win,
-                url=url,
-                detail=clip(text, 120),
-                source="recording",
-                facts={"text": text},
-            )
-        )
+        derived(f"msg:{ts}:{text}", ts, "error_shown", "recording", detail=clip(text, 120), facts={"text": text})
     stats["error_messages_shown"] = shown
     confirmed = 0
     for ts, text in success_messages(rrweb_events):
@@ -381,9 +365,7 @@ def prepare_session(
             continue
         last_text[text] = ts
         confirmed += 1
-        url, win = _url_at(analytics_rows, ts)
-        rows.append(Row(event_id=short_id(f"ok:{ts}:{text}", taken), timestamp_ms=ts, kind="success_shown",
-                        window=win, url=url, detail=clip(text, 120), source="recording", facts={"text": text}))
+        derived(f"ok:{ts}:{text}", ts, "success_shown", "recording", detail=clip(text, 120), facts={"text": text})
     stats["success_messages_shown"] = confirmed
 
     # Frustration signals: posthog-js's own when sent, computed from the recording otherwise.
@@ -411,38 +393,16 @@ def prepare_session(
                                  options.signals)
     computed += thrashed_cursor(mouse_positions(rrweb_events), options.signals)
     for signal in computed:
-        url, win = _url_at(analytics_rows, signal.timestamp_ms)
-        rows.append(
-            Row(
-                event_id=short_id(f"sig:{signal.kind}:{signal.timestamp_ms}:{signal.target}", taken),
-                timestamp_ms=signal.timestamp_ms,
-                kind=signal.kind,
-                window=win,
-                url=url,
-                target=signal.target,
-                detail=signal.detail,
-                source="computed",
-            )
-        )
+        derived(f"sig:{signal.kind}:{signal.timestamp_ms}:{signal.target}", signal.timestamp_ms, signal.kind,
+                "computed", target=signal.target, detail=signal.detail)
     stats["signals_computed"] = len(computed)
 
     # Inactivity: from the recording's activity, else from gaps between analytics events.
     activity = activity_times(rrweb_events) or user_actions or [r.timestamp_ms for r in analytics_rows]
     idle = inactivity_periods(activity, start_ms, end_ms, threshold_ms=options.inactivity_ms) if activity else []
     for period in idle:
-        url, win = _url_at(analytics_rows, period.start_ms)
-        rows.append(
-            Row(
-                event_id=short_id(f"idle:{period.start_ms}:{period.end_ms}", taken),
-                timestamp_ms=period.start_ms,
-                kind="idle",
-                window=win,
-                url=url,
-                detail=f"no activity for {period.seconds:.0f}s",
-                source="computed",
-                facts={"end_ms": period.end_ms},
-            )
-        )
+        derived(f"idle:{period.start_ms}:{period.end_ms}", period.start_ms, "idle", "computed",
+                detail=f"no activity for {period.seconds:.0f}s", facts={"end_ms": period.end_ms})
     stats["inactivity_periods"] = len(idle)
 
     order = {"idle": 2}
