@@ -36,12 +36,14 @@ class ProcessGroup:
 
     def start(self) -> None:
         """Start every process in its own session (so a stop reaches its children too)."""
+        if self.log_dir is not None:
+            self.log_dir.mkdir(parents=True, exist_ok=True)
         for name, cmd in self.specs.items():
-            out = None
-            if self.log_dir is not None:
-                self.log_dir.mkdir(parents=True, exist_ok=True)
-                out = open(self.log_dir / f"{name}.log", "ab")  # noqa: SIM115 - closed with the process group
-            self.procs[name] = subprocess.Popen(cmd, start_new_session=True, stdout=out, stderr=subprocess.STDOUT if out else None)
+            if self.log_dir is None:
+                self.procs[name] = subprocess.Popen(cmd, start_new_session=True)
+                continue
+            with open(self.log_dir / f"{name}.log", "ab") as log:  # the child keeps its own copy of the handle
+                self.procs[name] = subprocess.Popen(cmd, start_new_session=True, stdout=log, stderr=subprocess.STDOUT)
 
     def failed(self) -> str:
         """'' while all run; else which one exited and how."""

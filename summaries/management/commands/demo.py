@@ -10,8 +10,14 @@ from django.conf import settings
 from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandError
 
+from config.processes import ProcessGroup
 from summaries.bootstrap import ensure_demo_install
-from summaries.ingest.importers import ImportFailed, ImportSummary, expand_paths, import_path
+from summaries.ingest.importers import (
+    ImportFailed,
+    ImportSummary,
+    expand_paths,
+    import_path,
+)
 from summaries.management.commands.serve import start_processes
 from summaries.models import Project, Session
 
@@ -82,20 +88,20 @@ class Command(BaseCommand):
                               f"{summary.recording_chunks} recording chunks) in {time.monotonic() - started:.0f} s.")
             for reason in summary.skipped[:10]:
                 self.stdout.write(self.style.WARNING(f"  skipped: {reason}"))
-        self.run_main_job(install.project, opts)
+        group = self.run_main_job(install.project, opts)
         result_url = f"{base}/projects/{install.project.pk}/"
         self.stdout.write(f"Sign in as {install.username} / {install.password} (kept in {settings.VAR_DIR / 'admin_password'}).")
         self.stdout.write(self.style.SUCCESS(f"Open {result_url}"))
         if opts["no_serve"]:
-            self.group.stop()
+            group.stop()
             return
         self.stdout.write(f"Serving until Ctrl-C; process logs in {settings.VAR_DIR / 'logs'}/.")
-        failure = self.group.wait_until_signalled()
-        self.group.stop()
+        failure = group.wait_until_signalled()
+        group.stop()
         if failure:
             raise CommandError(f"stopped: {failure} (see {settings.VAR_DIR / 'logs'}/)")
 
-    def run_main_job(self, project: Project, opts: dict) -> None:
+    def run_main_job(self, project: Project, opts: dict) -> ProcessGroup:
         """Start the workers (and the web server unless --no-serve), summarize and validate every session on them."""
         from config.workers import pipeline_busy
         from summaries.demo_job import queue_summaries, wait_for_job
@@ -103,7 +109,7 @@ class Command(BaseCommand):
         only = ["worker", "render-worker"] if opts["no_serve"] else None
         if not opts["no_serve"] and not port_is_free(opts["port"]):
             raise CommandError(f"Port {opts['port']} is in use: stop what runs there or pass --port N.")
-        self.group = start_processes("127.0.0.1", opts["port"], only=only, log_dir=settings.VAR_DIR / "logs")
+        group = start_processes("127.0.0.1", opts["port"], only=only, log_dir=settings.VAR_DIR / "logs")
         started = time.monotonic()
         try:
             queued = queue_summaries(project)
@@ -112,7 +118,8 @@ class Command(BaseCommand):
             state = wait_for_job(project, busy=pipeline_busy, report=lambda p: self.stdout.write(f"  {p.line()}"),
                                  timeout=opts["job_timeout"])
         except BaseException:
-            self.group.stop()
+            group.stop()
             raise
         self.stdout.write(f"Done in {time.monotonic() - started:.0f} s: {state.summarized} sessions summarized, "
                           f"{state.validated} of {state.blocking} blocking issues checked on video.")
+        return group

@@ -13,9 +13,9 @@ from config.processes import PROCESS_NAMES, ProcessGroup, process_specs
 
 def start_processes(host: str, port: int, only: list[str] | None = None, web_workers: int = 2,
                     render_concurrency: int | None = None, log_dir: Path | None = None) -> ProcessGroup:
-    """Migrate, collect static files and start the chosen processes of the embedded install."""
-    call_command("migrate", interactive=False, verbosity=0)
-    call_command("collectstatic", interactive=False, verbosity=0)
+    """Start the chosen processes of the embedded install (the database is migrated already)."""
+    if only is None or "web" in only:
+        call_command("collectstatic", interactive=False, verbosity=0)
     specs = process_specs(host, port, web_workers, render_concurrency or os.cpu_count() or 1, settings.VAR_DIR)
     if only:
         specs = {name: cmd for name, cmd in specs.items() if name in only}
@@ -37,6 +37,7 @@ class Command(BaseCommand):
                             help="run only these processes (repeatable)")
 
     def handle(self, *args, **opts) -> None:
+        call_command("migrate", interactive=False, verbosity=0)
         group = start_processes(opts["host"], opts["port"], opts["only"], opts["web_workers"], opts["render_concurrency"])
         self.stdout.write(self.style.SUCCESS(
             f"Recap is running: http://{opts['host']}:{opts['port']}/  ({', '.join(group.procs)}; Ctrl-C stops)"
