@@ -155,6 +155,7 @@ def main() -> None:
     predictions: dict[str, list[Prediction]] = {}
     non_blocking: dict[str, list[Prediction]] = {}
     total_events = total_seconds = 0.0
+    worst_rows: tuple[float, str, int, int] = (0.0, "", 0, 0)
     for session in Session.objects.order_by("pk"):
         events = [event_from_row(e) for e in session.events.all()]
         recording = session.rrweb_events()
@@ -179,6 +180,7 @@ def main() -> None:
         raw_rec.append(raw_rec_tokens)
         json_rows.append(rows_tokens)
         ratios_rows.append(data_tokens / max(1, rows_tokens))
+        worst_rows = max(worst_rows, (ratios_rows[-1], session.session_id, data_tokens, rows_tokens))
         ratios_raw.append(data_tokens / max(1, raw_tokens))
         summary = build_summary(summarize_with_rules(prepared), prepared, engine="rules")
         predictions[session.session_id] = [Prediction(a["seconds_from_start"], a["description"], a["event_id"])
@@ -199,6 +201,7 @@ def main() -> None:
     print(f"  raw events + rrweb recording as JSON:               {med_max(raw_rec)}")
     print(f"  Recap data / JSON-rows: median {statistics.median(ratios_rows):.1%}, max {max(ratios_rows):.1%} "
           f"(target <= 50 %)")
+    print(f"    largest: session {worst_rows[1]}, {worst_rows[2]:,} vs {worst_rows[3]:,} tokens")
     print(f"  Recap data / raw JSON:  median {statistics.median(ratios_raw):.2%}, max {max(ratios_raw):.2%} "
           f"(target <= 3 %)")
     full_raw = [f / r for f, r in zip(recap_full, raw)]

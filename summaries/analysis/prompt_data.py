@@ -260,6 +260,10 @@ def _request_display(request_url: str, page_url: str) -> str:
     return shorten_url(request_url, 120)
 
 
+# A loading indicator appearing this close to a slow request's start is that request's wait, not another one.
+SAME_WAIT_MS = 1500
+
+
 class PageLocator:
     """Which page (url, window) the user was on at a moment: the last analytics row with a URL at or before it."""
 
@@ -342,7 +346,10 @@ def prepare_session(
         derived(f"slow:{req.timestamp_ms}:{req.endpoint}", req.timestamp_ms, "slow_request", "recording",
                 detail=f"{req.method} {_request_display(req.url, page)} took {req.duration_ms / 1000:.1f}s".strip(),
                 facts={"endpoint": req.endpoint, "duration_ms": req.duration_ms})
+    slow_request_times = [r.timestamp_ms for r in rows if r.kind == "slow_request"]
     for load in slow_loads(rrweb_events, threshold_ms=options.slow_request_ms):
+        if any(abs(t - load.start_ms) <= SAME_WAIT_MS for t in slow_request_times):
+            continue  # the loading indicator of a slow request already listed: one wait, one row
         slow += 1
         derived(f"load:{load.start_ms}:{load.end_ms}", load.start_ms, "slow_request", "recording",
                 detail=f'"{clip(load.text, 40)}" shown for {load.seconds:.1f}s',
