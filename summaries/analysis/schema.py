@@ -38,6 +38,13 @@ Every number is computed in code from the prepared input, never taken from the m
               "description": str,
               "abandonment": bool, "confusion": bool,
               "exception": null | "blocking" | "non-blocking",
+              "problem": null | {             # flagged actions (exception, abandonment or confusion), computed in
+                  "kind": str,                # code for every engine (summaries.analysis.problems): the problem row's
+                  "route": str,               # kind, the page's route template (/orders/:id), the control acted on
+                  "control": str,             # (tag:name), the failed request ("POST /api/orders/:id") and its
+                  "request": str,             # status, and the message shown or thrown
+                  "status": int | null,
+                  "message": str},
               "validation": null | {          # set by apply_validation (video validation, issue 6)
                   "verdict": "confirmed" | "denied" | "inconclusive",
                   "evidence": object, "changed": [str], "previous": object, "at": str},
@@ -66,6 +73,7 @@ from typing import Any
 
 import yaml
 
+from summaries.analysis.problems import problem_facts
 from summaries.analysis.prompt_data import PromptInput
 
 SCHEMA_ID = "recap.session_summary/1"
@@ -272,6 +280,8 @@ def build_summary(
                     "abandonment": action["abandonment"],
                     "confusion": action["confusion"],
                     "exception": action["exception"],
+                    "problem": (problem_facts(prepared, row)
+                                if action["exception"] or action["abandonment"] or action["confusion"] else None),
                     "validation": None,
                 }
             )
