@@ -154,7 +154,7 @@ def test_a_visible_error_message_after_an_action_counts_without_network_data():
     b.message(t + 8.5, "Payment failed. Please try again or use a different card.")
     b.end(t + 18)
     (issue,) = blocking_key_actions(summarize(b))
-    assert issue["event"] == "error_shown" and "Payment failed" in issue["description"]
+    assert issue["event"] == "text_shown" and "Payment failed" in issue["description"]
     assert "2 attempts" in issue["description"]
 
 

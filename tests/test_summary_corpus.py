@@ -44,7 +44,7 @@ def test_failed_payments_and_error_messages_come_from_the_recording(corpus):
     assert any(r["detail"].startswith("/api/checkout/pay 5") for r in failed)
     # What the page retried by itself (the recommendations API) is left out.
     assert all("/api/checkout/pay" in r["detail"] for r in failed)
-    assert any(r["event"] == "error_shown" and r["detail"].startswith("Payment failed") for r in rows)
+    assert any(r["event"] == "text_shown" and r["detail"].startswith("toast: Payment failed") for r in rows)
     # Aliases: urls in first-seen order, each full URL written once, in the mapping block.
     assert list(prepared.url_aliases)[:2] == ["url_1", "url_2"]
     block = prompt_data_block(prepared)

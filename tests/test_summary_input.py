@@ -90,7 +90,8 @@ def test_failed_requests_come_from_the_recording_network_data():
     b.request(8, "GET", "/api/recommendations", 503)
     b.request(8.4, "GET", "/api/recommendations", 200)  # retried by the app: invisible to the user
     b.request(9, "POST", "/e/", 500)  # analytics' own request
-    b.request(10, "GET", "https://cdn.other.test/widget.js", 404)
+    b.request(10, "GET", "https://cdn.other.test/widget.js", 404)  # a static asset: not the user's problem
+    b.request(10.2, "GET", "https://api.other.test/v1/quote", 502)
     b.request(10.5, "GET", "/api/search?q=kettle", 200, duration=6200)
     b.end(12)
     assert prepared_of(b).stats["requests_retried_automatically"] == 1  # invisible to the user: counted, not listed
@@ -100,7 +101,7 @@ def test_failed_requests_come_from_the_recording_network_data():
     assert [r["detail"] for r in rows] == [
         "POST /api/profile 422",  # same origin as the page: the path says it all
         "GET /api/stock network error",
-        "GET https://cdn.other.test/widget.js 404",
+        "GET https://api.other.test/v1/quote 502",
     ]
 
 

@@ -24,6 +24,8 @@ class Element:
     input_type: str = ""
     classes: tuple[str, ...] = ()
     aria_label: str = ""
+    title: str = ""
+    role: str = ""
 
 
 def _split_chain(chain: str) -> list[str]:
@@ -68,6 +70,8 @@ def parse_elements_chain(chain: str) -> list[Element]:
                 input_type=attrs.get("attr__type", ""),
                 classes=classes,
                 aria_label=attrs.get("attr__aria-label", ""),
+                title=attrs.get("attr__title", ""),
+                role=attrs.get("attr__role", ""),
             )
         )
     return elements
@@ -92,6 +96,8 @@ def parse_elements_list(items: list[dict[str, Any]]) -> list[Element]:
                 input_type=str(item.get("attr__type") or ""),
                 classes=tuple(str(c) for c in classes),
                 aria_label=str(item.get("attr__aria-label") or ""),
+                title=str(item.get("attr__title") or ""),
+                role=str(item.get("attr__role") or ""),
             )
         )
     return elements
@@ -113,15 +119,29 @@ def clip(text: str, limit: int = MAX_TEXT) -> str:
 
 
 INTERACTIVE_TAGS = ("button", "a", "input", "select", "textarea", "label", "form", "option", "summary")
+INTERACTIVE_ROLES = ("button", "link", "menuitem", "tab", "checkbox", "switch", "option", "radio")
+
+
+def has_words(text: str) -> bool:
+    """True when a label has letters or digits (a lone glyph like "✎", "🗑" or "⋯" names nothing)."""
+    return any(ch.isalnum() for ch in text or "")
+
+
+def control_name(target: Element, text: str) -> str:
+    """The name people recognise: aria-label, title, visible text (never a lone glyph), then id or name."""
+    for candidate in (target.aria_label, target.title, text):
+        if candidate and has_words(candidate):
+            return clip(candidate)
+    return clip(target.element_id or target.name or "")
 
 
 def target_of(elements: list[Element], el_text: str = "") -> tuple[str, str, str]:
     """(kind, label, href) of the thing the user interacted with: the nearest interactive ancestor."""
     if not elements:
-        return "", clip(el_text), ""
-    target = next((e for e in elements[:6] if e.tag in INTERACTIVE_TAGS), elements[0])
+        return "", clip(el_text) if has_words(el_text) else "", ""
+    target = next((e for e in elements[:6] if e.tag in INTERACTIVE_TAGS or e.role in INTERACTIVE_ROLES), elements[0])
     text = el_text or target.text or next((e.text for e in elements[:3] if e.text), "")
-    label = clip(text) or target.aria_label or target.name or target.element_id
+    label = control_name(target, text)
     if not label and target.classes:
         label = "." + target.classes[0]
     kind = target.tag
@@ -129,6 +149,14 @@ def target_of(elements: list[Element], el_text: str = "") -> tuple[str, str, str
         kind = f"input[{target.input_type}]"
     href = target.href or next((e.href for e in elements[:6] if e.href), "")
     return kind, clip(label), href
+
+
+def form_of(elements: list[Element]) -> str:
+    """A key for the form the element sits in (its id, name or first class); "" outside forms."""
+    form = next((e for e in elements if e.tag == "form" or e.role == "form"), None)
+    if form is None:
+        return ""
+    return form.element_id or form.name or form.aria_label or (form.classes[0] if form.classes else "form")
 
 
 def describe_target(properties: dict[str, Any]) -> tuple[str, str, str]:

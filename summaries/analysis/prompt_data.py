@@ -18,19 +18,22 @@ from datetime import timezone
 from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
-from summaries.analysis.elements import clip, describe_target
+from summaries.analysis.elements import clip, describe_target, event_elements, form_of
 from summaries.analysis.events import InputEvent, select_events, url_path
 from summaries.analysis.exceptions import filter_exceptions
 from summaries.analysis.network import failed_requests, network_requests
-from summaries.analysis.recording import (
-    activity_times,
-    clicks_and_mutations,
-    error_messages,
-    slow_loads,
-    success_messages,
-    inactivity_periods,
-    mouse_positions,
+from summaries.analysis.page import read_page
+from summaries.analysis.page_rows import (
+    ANALYTICS_PATHS,
+    STATIC_PATH,
+    click_effects,
+    invalid_rows,
+    request_display,
+    text_rows,
+    wait_rows,
 )
+from summaries.analysis.recording import activity_times, inactivity_periods, mouse_positions
+from summaries.analysis.routes import route_template
 from summaries.analysis.signals import SignalThresholds, dead_clicks, error_clicks, rage_clicks, thrashed_cursor
 from summaries.analysis.tokens import count_tokens
 
@@ -38,8 +41,6 @@ MAX_URL = 256
 # Markers around end-user data in a prompt; removed from the data itself so nothing can close the block early.
 DATA_OPEN = "<<<SESSION_DATA"
 DATA_CLOSE = "SESSION_DATA>>>"
-# Requests the recorder makes for analytics itself: never the product's failures.
-ANALYTICS_PATHS = re.compile(r"^/(e|s|batch|capture|decide|flags|i/v0/e|array/[^/]+/config(\.js)?)/?$")
 
 CSV_COLUMNS = ("id", "t", "window", "url", "event", "target", "detail")
 
@@ -182,7 +183,7 @@ def _event_rows(events: list[InputEvent], taken: set[str]) -> tuple[list[Row], d
             target = target_label(tag, label)
             if href and kind == "click":
                 detail = "-> " + shorten_url(href, 120)
-            facts = {"tag": tag, "label": label, "href": href}
+            facts = {"tag": tag, "label": label, "href": href, "form": form_of(event_elements(event.properties))}
         elif name in ("$rageclick", "$dead_click"):
             tag, label, _ = describe_target(event.properties)
             target = target_label(tag, label)
@@ -249,21 +250,6 @@ def _drop_redundant(rows: list[Row]) -> list[Row]:
     return keep
 
 
-def _request_display(request_url: str, page_url: str) -> str:
-    """A request URL as its path when it goes to the page's own origin (shorter), else shortened in full."""
-    try:
-        req, page = urlsplit(request_url), urlsplit(page_url)
-    except ValueError:
-        return shorten_url(request_url, 120)
-    if req.netloc and req.netloc == page.netloc:
-        return shorten_url(urlunsplit(("", "", req.path, req.query, "")), 120)
-    return shorten_url(request_url, 120)
-
-
-# A loading indicator appearing this close to a slow request's start is that request's wait, not another one.
-SAME_WAIT_MS = 1500
-
-
 class PageLocator:
     """Which page (url, window) the user was on at a moment: the last analytics row with a URL at or before it."""
 
@@ -319,7 +305,8 @@ def prepare_session(
     stats["requests"] = len(requests)
     failed = retried = 0
     for req, recovered in failed_requests(requests, user_actions):
-        if ANALYTICS_PATHS.match(urlsplit(req.url).path or ""):
+        path = urlsplit(req.url).path or ""
+        if ANALYTICS_PATHS.match(path) or STATIC_PATH.search(path):
             continue
         if recovered:
             # The page retried it by itself within seconds and it worked: the user never saw it, and a model
@@ -330,63 +317,33 @@ def prepare_session(
         status = "network error" if req.status == 0 else str(req.status)
         page = locate.at(req.timestamp_ms)[0]
         derived(f"net:{req.timestamp_ms}:{req.endpoint}:{req.status}", req.timestamp_ms, "request_failed", "recording",
-                detail=f"{req.method} {_request_display(req.url, page)} {status}".strip(),
-                facts={"status": req.status, "endpoint": req.endpoint, "auto_recovered": recovered,
-                       "request_url": req.url, "method": req.method})
+                detail=f"{req.method} {request_display(req.url, page)} {status}".strip(),
+                facts={"status": req.status, "endpoint": req.endpoint, "route": route_template(req.url),
+                       "auto_recovered": recovered, "request_url": req.url, "method": req.method})
     stats["requests_failed"] = failed
     stats["requests_retried_automatically"] = retried
-    slow = 0
-    for req in requests:
-        if req.failed or (req.duration_ms or 0) < options.slow_request_ms:
-            continue
-        if ANALYTICS_PATHS.match(urlsplit(req.url).path or ""):
-            continue
-        slow += 1
-        page = locate.at(req.timestamp_ms)[0]
-        derived(f"slow:{req.timestamp_ms}:{req.endpoint}", req.timestamp_ms, "slow_request", "recording",
-                detail=f"{req.method} {_request_display(req.url, page)} took {req.duration_ms / 1000:.1f}s".strip(),
-                facts={"endpoint": req.endpoint, "duration_ms": req.duration_ms})
-    slow_request_times = [r.timestamp_ms for r in rows if r.kind == "slow_request"]
-    for load in slow_loads(rrweb_events, threshold_ms=options.slow_request_ms):
-        if any(abs(t - load.start_ms) <= SAME_WAIT_MS for t in slow_request_times):
-            continue  # the loading indicator of a slow request already listed: one wait, one row
-        slow += 1
-        derived(f"load:{load.start_ms}:{load.end_ms}", load.start_ms, "slow_request", "recording",
-                detail=f'"{clip(load.text, 40)}" shown for {load.seconds:.1f}s',
-                facts={"waited_ms": load.end_ms - load.start_ms})
-    stats["requests_slow"] = slow
 
-    # Error messages the page showed (text added to the DOM): what the user actually saw.
-    shown = 0
-    last_text: dict[str, int] = {}
-    for ts, text in error_messages(rrweb_events):
-        if ts - last_text.get(text, -10_000) < 1000:
-            continue
-        last_text[text] = ts
-        shown += 1
-        derived(f"msg:{ts}:{text}", ts, "error_shown", "recording", detail=clip(text, 120), facts={"text": text})
-    stats["error_messages_shown"] = shown
-    confirmed = 0
-    for ts, text in success_messages(rrweb_events):
-        if ts - last_text.get(text, -10_000) < 1000:
-            continue
-        last_text[text] = ts
-        confirmed += 1
-        derived(f"ok:{ts}:{text}", ts, "success_shown", "recording", detail=clip(text, 120), facts={"text": text})
-    stats["success_messages_shown"] = confirmed
+    # What the page showed and how it reacted: messages and where, invalid fields, waits, clicks' effects.
+    signals = read_page(rrweb_events)
+    slow, left = wait_rows(signals, requests, analytics_rows, end_ms, derived, options.slow_request_ms,
+                           lambda ts: locate.at(ts)[0])
+    stats["requests_slow"] = slow
+    stats["left_while_loading"] = left
+    stats["texts_shown"] = text_rows(signals, derived)
+    stats["fields_invalid"] = invalid_rows(signals, derived)
+    click_rows = [r for r in analytics_rows if r.kind == "click"]
+    click_effects(click_rows, signals, requests, analytics_rows)
 
     # Frustration signals: posthog-js's own when sent, computed from the recording otherwise.
-    clicks, mutations, scrolls, loads = clicks_and_mutations(rrweb_events)
     computed = []
     if "$rageclick" not in names:
-        computed += rage_clicks(clicks, options.signals)
+        computed += rage_clicks(signals.clicks, options.signals)
     if "$dead_click" not in names:
         # A page view is a reaction too (the next page's recording can start seconds after it loads).
-        page_loads = loads + [r.timestamp_ms for r in analytics_rows if r.kind in ("pageview", "pageleave")]
-        computed += dead_clicks(clicks, mutations, scrolls, page_loads, options.signals)
+        page_loads = signals.loads + [r.timestamp_ms for r in analytics_rows if r.kind in ("pageview", "pageleave")]
+        computed += dead_clicks(signals.clicks, signals.mutations, signals.scrolls, page_loads, options.signals)
     error_times = [r.timestamp_ms for r in rows if r.kind in ("exception", "request_failed")
                    and not r.facts.get("auto_recovered")]
-    click_rows = [r for r in analytics_rows if r.kind == "click"]
     if click_rows:
         # An error click is said on the click's own row (one row fewer per error click).
         hits = {s.timestamp_ms for s in error_clicks([(r.timestamp_ms, r.target) for r in click_rows], error_times,
@@ -396,12 +353,12 @@ def prepare_session(
                 row.facts["error_click"] = True
                 row.detail = (row.detail + " " if row.detail else "") + "[error_click]"
     else:
-        computed += error_clicks([(c.timestamp_ms, target_label(c.tag, c.text)) for c in clicks], error_times,
-                                 options.signals)
+        computed += error_clicks([(c.timestamp_ms, target_label(c.tag, c.name)) for c in signals.clicks],
+                                 error_times, options.signals)
     computed += thrashed_cursor(mouse_positions(rrweb_events), options.signals)
     for signal in computed:
         derived(f"sig:{signal.kind}:{signal.timestamp_ms}:{signal.target}", signal.timestamp_ms, signal.kind,
-                "computed", target=signal.target, detail=signal.detail)
+                "computed", target=signal.target, detail=signal.detail, facts={"tag": signal.target.split(":")[0]})
     stats["signals_computed"] = len(computed)
 
     # Inactivity: from the recording's activity, else from gaps between analytics events.
@@ -425,7 +382,7 @@ def prepare_session(
         metadata={},
         stats=stats,
     )
-    prepared.metadata = allowed_metadata(session_metadata or {}, prepared, activity, clicks, idle)
+    prepared.metadata = allowed_metadata(session_metadata or {}, prepared, activity, signals.clicks, idle)
     render_prompt_data(prepared)
     return prepared
 
@@ -485,11 +442,13 @@ def render_prompt_data(prepared: PromptInput) -> None:
     prepared.target_aliases = targets
     prepared.csv_text = rows_to_csv(prepared, prepared.rows)
     prepared.token_count = count_tokens(prompt_data_block(prepared))
+    # The facts behind the rows (what each click set off, where a text appeared) decide verdicts too.
     prepared.input_hash = hashlib.sha256(
         json.dumps(
             {"csv": prepared.csv_text, "urls": prepared.url_aliases, "targets": prepared.target_aliases,
-             "metadata": prepared.metadata, "session": prepared.session_id},
-            sort_keys=True,
+             "metadata": prepared.metadata, "session": prepared.session_id,
+             "facts": [row.facts for row in prepared.rows]},
+            sort_keys=True, default=str,
         ).encode()
     ).hexdigest()
 

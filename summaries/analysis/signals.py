@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from summaries.analysis.recording import Click
+from summaries.analysis.page import PageClick
 
 # Tags whose clicks legitimately change nothing visible right away (or open native UI): not dead clicks.
 NO_MUTATION_EXPECTED = frozenset({"select", "option", "input", "textarea", "label", "html", "body"})
@@ -37,17 +37,17 @@ class Signal:
     detail: str = ""
 
 
-def _label(click: Click) -> str:
+def _label(click: PageClick) -> str:
     """A short name for a click target from the recording."""
-    if click.tag and click.text:
-        return f"{click.tag}:{click.text}"
-    return click.tag or f"node{click.node_id}"
+    if click.tag and click.name:
+        return f"{click.tag}:{click.name}"
+    return click.tag or f"node{click.node}"
 
 
-def rage_clicks(clicks: list[Click], t: SignalThresholds = SignalThresholds()) -> list[Signal]:
+def rage_clicks(clicks: list[PageClick], t: SignalThresholds = SignalThresholds()) -> list[Signal]:
     """Runs of >= N clicks, each within the distance and interval of the previous one."""
     out: list[Signal] = []
-    run: list[Click] = []
+    run: list[PageClick] = []
     for click in sorted(clicks, key=lambda c: c.timestamp_ms):
         if run:
             prev = run[-1]
@@ -64,7 +64,7 @@ def rage_clicks(clicks: list[Click], t: SignalThresholds = SignalThresholds()) -
 
 
 def dead_clicks(
-    clicks: list[Click],
+    clicks: list[PageClick],
     mutations: list[int],
     scrolls: list[int],
     loads: list[int],

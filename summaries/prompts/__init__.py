@@ -5,8 +5,10 @@ from pathlib import Path
 from string import Template
 
 from summaries.analysis.prompt_data import DATA_CLOSE, DATA_OPEN
+from summaries.analysis.versions import code_version
 
-PROMPT_VERSION = "session-summary-v1"
+# The templates, and the code that prepares the data block and reads the answer.
+PROMPT_VERSION = code_version("session-summary", "summaries/prompts", "summaries/analysis", "summaries/summarize.py")
 HERE = Path(__file__).resolve().parent
 
 
