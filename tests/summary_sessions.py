@@ -62,12 +62,69 @@ class SessionBuilder:
                            "removes": [], "adds": [{"parentId": 5, "nextId": None, "node": {
                                "type": 3, "textContent": text, "id": self._node()}}]}})
 
-    def message(self, t: float, text: str) -> None:
-        """Text appearing on the page (a banner, a toast): a DOM mutation adding an element with the text."""
+    def _add(self, t: float, node: dict[str, Any], parent: int = 5) -> None:
+        """A DOM mutation adding a serialized node under a parent."""
         self.rrweb.append({"type": 3, "timestamp": self.ms(t), "data": {"source": 0, "texts": [], "attributes": [],
-                           "removes": [], "adds": [{"parentId": 5, "nextId": None, "node": {
-                               "type": 2, "tagName": "div", "id": self._node(), "attributes": {"class": "banner"},
-                               "childNodes": [{"type": 3, "textContent": text, "id": self._node()}]}}]}})
+                           "removes": [], "adds": [{"parentId": parent, "nextId": None, "node": node}]}})
+
+    def _element(self, tag: str, attributes: dict[str, Any], text: str = "", children: list | None = None) -> dict:
+        """A serialized element with a text child."""
+        kids = [{"type": 3, "textContent": text, "id": self._node()}] if text else []
+        return {"type": 2, "tagName": tag, "id": self._node(), "attributes": attributes,
+                "childNodes": kids + (children or [])}
+
+    def message(self, t: float, text: str, **attributes: Any) -> int:
+        """Text appearing on the page (a banner, a toast): a DOM mutation adding an element with the text."""
+        node = self._element("div", attributes or {"class": "banner"}, text)
+        self._add(t, node)
+        return node["id"]
+
+    def announce(self, t: float, text: str, role: str = "status") -> None:
+        """A message announced in an ARIA live region (role=status for news, role=alert for errors)."""
+        self._add(t, self._element("div", {"role": role, "class": "toast"}, text))
+
+    def remove(self, t: float, node: int) -> None:
+        """A DOM node taken away."""
+        self.rrweb.append({"type": 3, "timestamp": self.ms(t), "data": {"source": 0, "texts": [], "attributes": [],
+                           "adds": [], "removes": [{"parentId": 5, "id": node}]}})
+
+    def busy(self, t: float, seconds: float | None, text: str = "Wird geladen…") -> None:
+        """A view marked aria-busy with a progressbar; cleared after `seconds` (None: never)."""
+        holder = self._element("section", {"aria-busy": "true"}, children=[
+            self._element("div", {"role": "progressbar", "class": "spinner"}, text)])
+        self._add(t, holder)
+        if seconds is not None:
+            self.remove(t + seconds, holder["id"])
+            self._add(t + seconds, self._element("table", {}, children=[
+                self._element("tr", {}, children=[self._element("td", {}, f"Zeile {i}")]) for i in range(15)]))
+
+    def badges(self, t: float, texts: list[str]) -> None:
+        """A freshly rendered list whose rows carry status badges."""
+        rows = [self._element("tr", {}, children=[self._element("td", {}, f"Kunde {i}"),
+                                                  self._element("td", {}, children=[
+                                                      self._element("span", {"class": "badge"}, badge)])])
+                for i, badge in enumerate(texts)]
+        self._add(t, self._element("table", {"class": "list"}, children=rows))
+
+    def widget_tip(self, t: float, text: str) -> None:
+        """A third-party help widget showing a tip in its own corner of the page."""
+        self._add(t, self._element("div", {"id": "helpwidget-root", "class": "hw-bubble"}, text))
+
+    def invalid(self, t: float, label: str, message: str) -> None:
+        """A form field marked aria-invalid with a message linked by aria-describedby."""
+        field, note = self._node(), f"err-{self._node()}"
+        self._add(t - 0.05, {"type": 2, "tagName": "input", "id": field, "attributes": {"name": label, "type": "text"},
+                             "childNodes": []})
+        self._add(t, self._element("p", {"id": note, "class": "hint"}, message))
+        self.rrweb.append({"type": 3, "timestamp": self.ms(t) + 1, "data": {"source": 0, "texts": [], "adds": [],
+                           "removes": [], "attributes": [{"id": field, "attributes": {
+                               "aria-invalid": "true", "aria-describedby": note}}]}})
+
+    def spa_view(self, t: float, path: str, title: str = "") -> "SessionBuilder":
+        """Client-side navigation: a $pageview, no new snapshot (the single-page app re-renders itself)."""
+        self.path = path
+        self._event(t, "$pageview", **({"title": title} if title else {}))
+        return self
 
     def loading(self, t: float, seconds: float, text: str = "Loading products…") -> None:
         """A loading indicator added at t and replaced by content `seconds` later."""
@@ -91,12 +148,14 @@ class SessionBuilder:
         return self
 
     def click(self, t: float, text: str, *, tag: str = "button", href: str = "", mutate: bool = True,
-              x: float = 400, y: float = 300, autocapture: bool = True, event_type: str = "click") -> int:
+              x: float = 400, y: float = 300, autocapture: bool = True, event_type: str = "click",
+              attrs: dict[str, str] | None = None) -> int:
         """A click: autocapture event, mouse movement, rrweb click on a node, and a DOM change unless dead."""
         node = self._node()
+        attributes = dict(attrs or {}, **({"href": href} if href else {}))
         self.rrweb.append({"type": 3, "timestamp": self.ms(t) - 1, "data": {"source": 0, "texts": [], "attributes": [],
                            "removes": [], "adds": [{"parentId": 5, "nextId": None, "node": {
-                               "type": 2, "tagName": tag, "id": node, "attributes": {"href": href} if href else {},
+                               "type": 2, "tagName": tag, "id": node, "attributes": attributes,
                                "childNodes": [{"type": 3, "textContent": text, "id": self._node()}]}}]}})
         self._move(t, x, y)
         self.rrweb.append({"type": 3, "timestamp": self.ms(t), "data": {"source": 2, "type": 2, "id": node, "x": x, "y": y}})
@@ -104,6 +163,7 @@ class SessionBuilder:
             self._mutate(t + 0.3)
         if autocapture:
             element = {"tag_name": tag, "$el_text": text, "attr__class": "btn", "nth_child": 1, "nth_of_type": 1}
+            element.update({f"attr__{k}": v for k, v in (attrs or {}).items()})
             if href:
                 element["attr__href"] = href
             self._event(t, "$autocapture", **{"$event_type": event_type, "$elements": [

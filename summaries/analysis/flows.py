@@ -162,10 +162,10 @@ def _judge(attempt: Attempt, rows: list[Row], next_at: int) -> None:
         attempt.navigated_to = route_template(views[0].url)
     if failed_requests:
         attempt.outcome, attempt.failure, attempt.failure_kind = "failed", failed_requests[0], "request_failed"
-    elif errors:
-        attempt.outcome, attempt.failure, attempt.failure_kind = "failed", errors[0], "error_text"
     elif invalid:
         attempt.outcome, attempt.failure, attempt.failure_kind = "failed", invalid[0], "field_invalid"
+    elif errors:
+        attempt.outcome, attempt.failure, attempt.failure_kind = "failed", errors[0], "error_text"
     elif attempt.kind == "click" and (dead or attempt.reaction == "none") and not views \
             and _tag(attempt.control) not in NO_REACTION_EXPECTED and not attempt.action.facts.get("href"):
         attempt.outcome, attempt.failure, attempt.failure_kind = "failed", (dead[0] if dead else attempt.action), \

@@ -37,8 +37,9 @@ INVISIBLE_TAGS = frozenset({"script", "style", "noscript", "template", "head", "
 INTERACTIVE_TAGS = frozenset({"button", "a", "input", "select", "textarea", "label", "option", "summary"})
 INTERACTIVE_ROLES = frozenset({"button", "link", "menuitem", "tab", "checkbox", "switch", "option", "radio"})
 LIST_TAGS = frozenset({"li", "tr", "td", "th", "table", "tbody", "ul", "ol", "dl", "dd"})
-WIDGET_CLASSES = frozenset({"widget", "chat", "intercom", "helpdesk", "tips", "tip", "assistant", "beacon",
-                            "launcher", "crisp", "drift", "zendesk", "hubspot", "cookie", "consent"})
+# Third-party widgets name their containers after themselves: these stems inside a class or id token.
+WIDGET_STEMS = ("widget", "chat", "intercom", "helpdesk", "zendesk", "hubspot", "crisp", "drift", "beacon",
+                "launcher", "cookie", "consent", "tipps", "tips")
 # More text nodes than this in one added subtree is a rendered view, not a message.
 VIEW_TEXT_NODES = 12
 
@@ -395,7 +396,7 @@ def _place(mirror: Mirror, node_id: int, clicked_tops: set[int]) -> str:
     tokens: set[str] = set()
     for node in chain:
         tokens |= class_tokens(str(node.attrs.get("class") or "")) | class_tokens(str(node.attrs.get("id") or ""))
-    if tokens & WIDGET_CLASSES:
+    if any(stem in token for token in tokens for stem in WIDGET_STEMS) or "tip" in tokens:
         return "widget"
     top = mirror.top_of(node_id)
     if clicked_tops and top and top not in clicked_tops and not any(n.tag in ("main", "form") for n in chain):

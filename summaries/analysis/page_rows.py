@@ -62,7 +62,11 @@ def text_rows(signals: PageSignals, derive: Derive) -> int:
     """A `text_shown` row per message the page showed, saying where it appeared; returns how many."""
     count = 0
     last: dict[tuple[str, str], int] = {}
+    # A field's message is said on its field_invalid row.
+    field_messages = [(f.message, f.timestamp_ms) for f in signals.invalid if f.message]
     for shown in signals.texts:
+        if any(text == shown.text and abs(at - shown.timestamp_ms) <= SAME_WAIT_MS for text, at in field_messages):
+            continue
         if shown.where not in MESSAGE_PLACES and (shown.tone == "neutral" or shown.where in ("list", "widget")
                                                    and shown.tone_from == "words"):
             continue  # page content, not a message (a badge in a list, a widget's tip)

@@ -1,0 +1,199 @@
+"""Verdicts from the user's flow on an app unlike the shop: a German single-page app with ARIA, icon buttons, toasts."""
+from __future__ import annotations
+
+from summaries.analysis.prompt_data import prepare_session
+from summaries.analysis.rules import summarize_with_rules
+from summaries.analysis.schema import blocking_key_actions, build_summary
+from tests.summary_sessions import SessionBuilder
+
+HOST_PATH = "/kunden"
+
+
+def summarize(b: SessionBuilder) -> dict:
+    prepared = prepare_session(b.session_id, b.input_events(), b.rrweb_events())
+    return build_summary(summarize_with_rules(prepared), prepared, engine="rules")
+
+
+def flagged(summary: dict, value: str) -> list[dict]:
+    return [a for s in summary["segments"] for a in s["key_actions"] if a["exception"] == value]
+
+
+def open_new_customer_form(b: SessionBuilder) -> float:
+    """The app's customer list, then the "Neuer Kunde" form (client-side routes)."""
+    b.pageview(0, "/kunden", "Kunden · Acme CRM")
+    b.badges(0.5, ["Aktiv"] * 14)
+    b.click(4, "Neuer Kunde", tag="a", href="/kunden/neu")
+    b.spa_view(4.1, "/kunden/neu", "Neuer Kunde · Acme CRM")
+    b.type_into(7, "firma")
+    b.type_into(10, "ust_id")
+    return 13
+
+
+def test_a_success_badge_in_the_next_list_does_not_mean_the_failed_save_worked():
+    b = SessionBuilder()
+    t = open_new_customer_form(b)
+    for attempt in range(2):
+        at = t + attempt * 6
+        b.click(at, "Speichern")
+        b.request(at + 0.1, "POST", "/api/kunden", 500)
+        b.announce(at + 0.6, "Speichern fehlgeschlagen. Bitte erneut versuchen.", role="alert")
+    b.click(t + 15, "Angebote", tag="a", href="/angebote")
+    b.spa_view(t + 15.1, "/angebote", "Angebote · Acme CRM")
+    b.badges(t + 15.4, ["Erfolgreich", "Abgeschlossen", "Erfolgreich"] + ["Offen"] * 12)
+    b.end(t + 30)
+    summary = summarize(b)
+    (issue,) = blocking_key_actions(summary)
+    assert 13 <= issue["seconds_from_start"] <= 14 and issue["abandonment"]
+    assert "/api/kunden" in issue["description"] and "2 attempts" in issue["description"]
+    assert "left for /angebote" in issue["description"]
+    assert summary["session_outcome"]["success"] is False
+
+
+def test_a_save_that_works_on_retry_and_opens_the_new_record_is_non_blocking():
+    b = SessionBuilder()
+    t = open_new_customer_form(b)
+    b.click(t, "Speichern")
+    b.request(t + 0.1, "POST", "/api/kunden", 500)
+    b.announce(t + 0.6, "Speichern fehlgeschlagen. Bitte erneut versuchen.", role="alert")
+    b.click(t + 6, "Speichern")
+    b.request(t + 6.1, "POST", "/api/kunden", 201)
+    b.spa_view(t + 6.5, "/kunden/1024", "Muster GmbH · Acme CRM")
+    b.end(t + 20)
+    summary = summarize(b)
+    assert blocking_key_actions(summary) == []
+    (issue,) = flagged(summary, "non-blocking")
+    assert "went on to /kunden/:id" in issue["description"]
+    assert summary["session_outcome"]["success"] is True
+
+
+def test_a_dead_icon_button_then_browsing_another_section_is_abandonment():
+    b = SessionBuilder()
+    b.pageview(0, "/kunden/1024", "Muster GmbH · Acme CRM")
+    for i in range(3):
+        b.click(3 + i * 3, "🖨", mutate=False, attrs={"aria-label": "Als PDF exportieren"})
+    b.click(12, "Angebote", tag="a", href="/angebote")
+    b.spa_view(12.1, "/angebote", "Angebote")
+    b.click(15, "Angebot 2024-118", tag="a", href="/angebote/118")
+    b.spa_view(15.1, "/angebote/118", "Angebot 2024-118")
+    b.end(30)
+    summary = summarize(b)
+    (issue,) = blocking_key_actions(summary)
+    assert 'button "Als PDF exportieren"' in issue["description"] and "🖨" not in issue["description"]
+    assert 3 <= issue["seconds_from_start"] <= 3.5 and issue["abandonment"] and issue["confusion"]
+
+
+def test_a_dead_icon_button_done_from_the_menu_instead_is_non_blocking():
+    b = SessionBuilder()
+    b.pageview(0, "/kunden/1024", "Muster GmbH · Acme CRM")
+    for i in range(2):
+        b.click(3 + i * 3, "🖨", mutate=False, attrs={"title": "Als PDF exportieren"})
+    b.click(9, "⋯", attrs={"aria-label": "Weitere Aktionen"})
+    b.click(11, "Als PDF exportieren", attrs={"role": "menuitem"})
+    b.request(11.1, "GET", "/api/kunden/1024/pdf", 200)
+    b.announce(11.8, "Export gestartet")
+    b.end(20)
+    summary = summarize(b)
+    assert blocking_key_actions(summary) == []
+    (issue,) = flagged(summary, "non-blocking")
+    assert "the user got through" in issue["description"] and "Export gestartet" in issue["description"]
+
+
+def test_leaving_while_the_view_is_still_loading_is_blocking_and_waiting_is_not():
+    left = SessionBuilder()
+    left.pageview(0, "/kunden", "Kunden")
+    left.click(3, "Berichte", tag="a", href="/berichte")
+    left.spa_view(3.1, "/berichte", "Berichte")
+    left.busy(3.2, None)
+    left.scroll(6)
+    left.click(9.5, "Kunden", tag="a", href="/kunden")
+    left.spa_view(9.6, "/kunden", "Kunden")
+    left.end(20)
+    summary = summarize(left)
+    (issue,) = blocking_key_actions(summary)
+    assert issue["event"] == "loading_left" and 3 <= issue["seconds_from_start"] <= 3.5 and issue["abandonment"]
+
+    waited = SessionBuilder()
+    waited.pageview(0, "/kunden", "Kunden")
+    waited.click(3, "Berichte", tag="a", href="/berichte")
+    waited.spa_view(3.1, "/berichte", "Berichte")
+    waited.busy(3.2, 7.5)
+    waited.click(14, "Bericht Q3", tag="a", href="/berichte/3")
+    waited.spa_view(14.1, "/berichte/3", "Bericht Q3")
+    waited.end(25)
+    summary = summarize(waited)
+    assert blocking_key_actions(summary) == []
+    (wait,) = flagged(summary, "non-blocking")
+    assert "7.5s" in wait["description"]
+
+
+def test_closing_the_tab_on_a_spinner_is_blocking():
+    b = SessionBuilder()
+    b.pageview(0, "/kunden", "Kunden")
+    b.click(3, "Berichte", tag="a", href="/berichte")
+    b.spa_view(3.1, "/berichte", "Berichte")
+    b.busy(3.2, None)
+    b.end(11)
+    (issue,) = blocking_key_actions(summarize(b))
+    assert issue["event"] == "loading_left"
+
+
+def test_an_invalid_field_fixed_and_saved_is_non_blocking_and_given_up_is_blocking():
+    def session(fixes: bool) -> SessionBuilder:
+        b = SessionBuilder()
+        t = open_new_customer_form(b)
+        b.click(t, "Speichern")
+        b.submit(t, "Speichern")
+        b.invalid(t + 0.2, "ust_id", "Bitte geben Sie eine gültige USt-IdNr. ein (z. B. DE123456789).")
+        if fixes:
+            b.type_into(t + 5, "ust_id")
+            b.click(t + 9, "Speichern")
+            b.submit(t + 9, "Speichern")
+            b.request(t + 9.1, "POST", "/api/kunden", 201)
+            b.spa_view(t + 9.5, "/kunden/1025", "Neu GmbH")
+        else:
+            b.click(t + 6, "Speichern")
+            b.submit(t + 6, "Speichern")
+            b.invalid(t + 6.2, "ust_id", "Bitte geben Sie eine gültige USt-IdNr. ein (z. B. DE123456789).")
+            b.click(t + 12, "Dashboard", tag="a", href="/")
+            b.spa_view(t + 12.1, "/", "Dashboard")
+        b.end(t + 25)
+        return b
+
+    fixed = summarize(session(fixes=True))
+    assert blocking_key_actions(fixed) == []
+    (issue,) = flagged(fixed, "non-blocking")
+    assert issue["event"] == "field_invalid" and "ust_id" in issue["description"]
+    gave_up = summarize(session(fixes=False))
+    (issue,) = blocking_key_actions(gave_up)
+    assert issue["event"] == "field_invalid" and issue["abandonment"]
+
+
+def test_a_widget_tip_and_an_invisibly_retried_call_are_not_problems():
+    b = SessionBuilder()
+    b.pageview(0, "/kunden", "Kunden")
+    for i in range(6):
+        b.exception(1 + i * 4, "TypeError", "Cannot read properties of null (reading 'tipIndex')",
+                    filename="tips-widget.js", function="rotate")
+    b.click(5, "Filter", attrs={"aria-label": "Filter öffnen"})
+    b.widget_tip(5.4, "Tipp: Überprüfen Sie Ihre Filter. Check your filters to find customers faster.")
+    b.request(6, "GET", "/api/kunden?status=aktiv", 503)
+    b.request(6.5, "GET", "/api/kunden?status=aktiv", 200)
+    b.click(10, "Muster GmbH", tag="a", href="/kunden/1024")
+    b.spa_view(10.1, "/kunden/1024", "Muster GmbH")
+    b.end(20)
+    summary = summarize(b)
+    assert flagged(summary, "blocking") == [] and flagged(summary, "non-blocking") == []
+    assert summary["session_outcome"]["success"] is True
+
+
+def test_an_error_toast_announced_in_any_language_counts_when_it_answers_the_action():
+    for text in ("Échec de l'enregistrement.", "No se pudo guardar.", "Não foi possível salvar.", "Save failed."):
+        b = SessionBuilder()
+        b.pageview(0, "/settings", "Settings")
+        b.click(3, "✓", attrs={"aria-label": "Enregistrer"})
+        b.message(3.4, text, **{"class": "toast"})
+        b.click(8, "✓", attrs={"aria-label": "Enregistrer"})
+        b.message(8.4, text, **{"class": "toast"})
+        b.end(20)
+        (issue,) = blocking_key_actions(summarize(b))
+        assert text in issue["description"], text
