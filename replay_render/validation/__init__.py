@@ -18,9 +18,12 @@ from replay_render.models import Clip
 from replay_render.rendering import clip_for, clip_window, render
 from replay_render.validation import rules
 from replay_render.validation.verdict import Observation, decide
+from summaries.analysis.versions import code_version
 from summaries.models import SessionSummary, ms_to_datetime
 
 logger = logging.getLogger(__name__)
+# The validator's rules and the flow analysis they read: a verdict by older code is redone.
+VALIDATOR_VERSION = code_version("validator", "replay_render/validation", "summaries/analysis")
 
 
 @dataclass
@@ -39,8 +42,10 @@ class ActionOutcome:
 
 
 def pending_actions(summary: SessionSummary, *, force: bool = False) -> list[dict[str, Any]]:
-    """Blocking key actions still to validate (all of them with force)."""
-    return [a for a in summary.blocking_key_actions if force or not a.get("validation")]
+    """Blocking key actions still to validate: never validated, or by an older validator (all of them with force)."""
+    return [a for a in summary.blocking_key_actions
+            if force or not a.get("validation")
+            or (a["validation"].get("evidence") or {}).get("validator_version") != VALIDATOR_VERSION]
 
 
 def clip_for_action(summary: SessionSummary, action: dict[str, Any], fps: int | None = None) -> Clip:
@@ -58,33 +63,16 @@ def clip_for_action(summary: SessionSummary, action: dict[str, Any], fps: int | 
     return clip_for(summary.session, start, end, fps, window_id=window_id)
 
 
-def _later_urls(summary: SessionSummary, moment_ms: int) -> list[str]:
-    """URLs the user visited after the moment: analytics events, and later key actions of the summary."""
-    urls: list[str] = []
-    events = (
-        summary.session.events.filter(timestamp__gt=ms_to_datetime(moment_ms))
-        .exclude(current_url="")
-        .order_by("timestamp")
-        .values_list("current_url", flat=True)[:500]
-    )
-    later_actions = [
-        a.get("url", "")
-        for seg in (summary.summary or {}).get("segments", [])
-        for a in seg.get("key_actions", [])
-        if int(a.get("timestamp_ms") or 0) > moment_ms
-    ]
-    for url in [*events, *later_actions]:
-        if url and url not in urls:
-            urls.append(url)
-    return urls[:50]
-
-
 def observe_with_rules(summary: SessionSummary, action: dict[str, Any], clip: Clip) -> Observation:
-    """The rule-based validator's observation of a rendered clip."""
+    """The rule-based validator's observation of a rendered clip, read with the session's flow."""
+    from summaries.analysis.flows import read_moment
+    from summaries.analysis.page import read_page
+    from summaries.summarize import load_prepared
+
     moment_ms = int(action["timestamp_ms"])
-    window_events = summary.session.rrweb_events(clip.start_time, clip.end_time)
-    return rules.observe(moment_ms, clip.page_texts, window_events, _later_urls(summary, moment_ms),
-                         moment_url=str(action.get("url") or ""))
+    window_events = summary.session.rrweb_events(clip.start_time, clip.end_time, from_full_snapshot=True)
+    flow = read_moment(load_prepared(summary.session), moment_ms)
+    return rules.observe(moment_ms, clip.page_texts, window_events, flow, page=read_page(window_events))
 
 
 def validate_action(
@@ -107,7 +95,8 @@ def validate_action(
         except LLMError as exc:
             logger.warning("video validation of %s in summary %s failed: %s", event_id, summary.pk, exc)
             return ActionOutcome(event_id, clip.pk, "model_failed", reason=str(exc))
-        evidence: dict[str, Any] = {"method": "video-model", "rule_based": False, "model": model, **facts}
+        evidence: dict[str, Any] = {"method": "video-model", "rule_based": False, "model": model,
+                                    "validator_version": VALIDATOR_VERSION, **facts}
         # The rule-based reading of the same replay, kept next to the model's as a cross-check.
         ruled = observe_with_rules(summary, action, clip)
         ruled_verdict = decide(ruled, action, last_segment=False).verdict
@@ -118,7 +107,8 @@ def validate_action(
         }
     else:
         observation = observe_with_rules(summary, action, clip)
-        evidence = {"method": "rule-based", "rule_based": True, "label": rules.LABEL, "model": ""}
+        evidence = {"method": "rule-based", "rule_based": True, "label": rules.LABEL, "model": "",
+                    "validator_version": VALIDATOR_VERSION}
 
     segments = (summary.summary or {}).get("segments", [])
     last_segment = bool(segments) and action.get("segment_index") == segments[-1].get("index")

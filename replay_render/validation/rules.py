@@ -1,47 +1,38 @@
 """The rule-based validator: what the replay itself says about a flagged moment, without any model.
 
-It reads the page text the renderer captured frame by frame (Clip.page_texts), the rrweb events of
-the window and the URLs the session visited afterwards, and answers three questions: is error text
-visible on the page at or after the moment, did the page change, and did the user go on and
-complete the flow. Everything it reports says that it is rule-based.
+It reads the page text the renderer captured frame by frame (Clip.page_texts), what the recording's DOM showed
+in the clip's window (where a text appeared, loading indicators), and the user's flow over the whole session
+(summaries.analysis.flows: did what they were trying to do work later). On the same principles as the rule
+engine:
+  - error text counts only when it is new (not on the page before the moment), visible in the frames, and tied
+    to the moment (it appears within the clip, after the moment); numbers are never read as statuses, words only
+    support, and text in lists or third-party widgets is not a message;
+  - "denied" when the user got through afterwards; "confirmed" only when the blocked state is visible (an error,
+    a control that never reacted, a loading indicator still up) and the user did not get through; otherwise
+    inconclusive.
+Its description says what was read (page text at frame times, the requests, the flow), never what a video
+showed: no video model looked.
 """
 from __future__ import annotations
 
-import re
 from typing import Any
 
-from replay_render.timeline import INCREMENTAL_SNAPSHOT, META, SOURCE_MUTATION, activity_timestamps, clicks
+from replay_render.timeline import activity_timestamps, clicks
 from replay_render.validation.verdict import Observation
+from summaries.analysis.flows import MomentReading
+from summaries.analysis.page import PageSignals
+from summaries.analysis.wording import reads_as_error
 
 LABEL = "Rule-based validation (no video model)"
-
-ERROR_WORDS = re.compile(
-    r"\b(error|failed|failure|fails|unable to|cannot|can't|could not|couldn't|invalid|declined|denied|"
-    r"try again|went wrong|timed out|timeout|unavailable|not found|problem|rejected|forbidden|"
-    r"internal server|service unavailable|500|502|503|504|"
-    r"please check|check your|is required|are required|must be|incorrect|not valid|isn't valid)\b",
-    re.IGNORECASE,
-)
-SUCCESS_WORDS = re.compile(
-    r"\b(thank you|thanks for|success|successful|successfully|confirmed|confirmation|order placed|"
-    r"order received|receipt|complete|completed|all set|you're in|welcome aboard|done)\b",
-    re.IGNORECASE,
-)
-# Pages that mean the flow finished: thank-you / confirmation pages, and an order's own page (/order/1234,
-# /orders/ab-12), which shops show once an order exists.
-SUCCESS_URL = re.compile(
-    r"(thank|success|confirm|complete|receipt|order[-_/]?(placed|received|done)|done|/orders?/[\w-]*\d[\w-]*)", re.I
-)
+# Error text appearing this long after the moment still answers it (a slow request failing).
+TIED_MS = 8000
+# A control that reacts shows it by then.
+REACTION_MS = 2500
 
 
 def error_lines(text: str) -> list[str]:
-    """Lines of page text that read like an error message."""
-    return [" ".join(line.split()) for line in text.splitlines() if ERROR_WORDS.search(line)]
-
-
-def success_lines(text: str) -> list[str]:
-    """Lines of page text that read like a success or confirmation message."""
-    return [" ".join(line.split()) for line in text.splitlines() if SUCCESS_WORDS.search(line)]
+    """Lines of page text that read like an error message (words as support; digits never count)."""
+    return [" ".join(line.split()) for line in text.splitlines() if line.strip() and reads_as_error(line)]
 
 
 def _text_at(page_texts: list[dict[str, Any]], at_ms: int) -> str:
@@ -55,97 +46,97 @@ def _text_at(page_texts: list[dict[str, Any]], at_ms: int) -> str:
     return text
 
 
+def _content_line(line: str, page: PageSignals | None) -> bool:
+    """True when the recording placed this text in a list or a widget: content, not a message to the user."""
+    if page is None:
+        return False
+    places = {t.where for t in page.texts if line in t.text or t.text in line}
+    return bool(places) and places <= {"list", "widget"}
+
+
 def observe(
     moment_ms: int,
     page_texts: list[dict[str, Any]],
     window_events: list[dict[str, Any]],
-    later_urls: list[str],
+    flow: MomentReading,
     *,
-    moment_url: str = "",
+    page: PageSignals | None = None,
 ) -> Observation:
     """What the replay shows around the moment, as an Observation the verdict can use."""
     before = _text_at(page_texts, moment_ms - 1)
-    after_texts = [e["text"] for e in page_texts if e["t"] >= moment_ms]
-    last_text = page_texts[-1]["text"] if page_texts else ""
-    errors_before = set(error_lines(before))
-    # Error words already on the page when the window opens (a "Report an error" link, an old banner)
-    # are furniture, not evidence about this moment.
-    furniture = set(error_lines(page_texts[0]["text"])) if page_texts else set()
-    errors_after: list[str] = []
-    for text in after_texts or [before]:
-        for line in error_lines(text):
-            if line not in errors_after and line not in furniture:
-                errors_after.append(line)
-    new_errors = [line for line in errors_after if line not in errors_before]
+    captured_before = page_texts[0]["t"] if page_texts else moment_ms
+    after = [e for e in page_texts if moment_ms <= e["t"] <= moment_ms + TIED_MS]
+    known = set(error_lines(before)) | (set(error_lines(page_texts[0]["text"])) if page_texts else set())
+    new_errors: list[str] = []
+    for entry in after:
+        for line in error_lines(entry["text"]):
+            if line not in known and line not in new_errors and not _content_line(line, page):
+                new_errors.append(line)
 
     after_events = [e for e in window_events if e.get("timestamp", 0) >= moment_ms]
     activity_after = activity_timestamps(after_events)
-    # Clicks after the flagged one (it is at the moment itself, so strictly later).
     clicks_after = [c for c in clicks(after_events) if c["timestamp"] > moment_ms]
-    mutations_after = sum(
-        1 for e in after_events
-        if e.get("type") == INCREMENTAL_SNAPSHOT and (e.get("data") or {}).get("source") == SOURCE_MUTATION
-    )
-    urls_in_window = [str((e.get("data") or {}).get("href") or "") for e in after_events if e.get("type") == META]
-    page_changed = bool(after_texts and any(t != before for t in after_texts)) or any(
-        u and u != moment_url for u in urls_in_window
-    )
-    visited = [u for u in [*urls_in_window, *later_urls] if u and u != moment_url]
-    # Success text counts only when it is new: a checkout page's own "Complete purchase" button is not success.
-    new_success = [line for line in success_lines(last_text) if line not in set(success_lines(before))]
-    completed = any(SUCCESS_URL.search(u) for u in visited) or bool(new_success and not error_lines(last_text))
-    error_visible = bool(errors_after)
-    static = not activity_after and not page_changed and mutations_after == 0
+    settled = [e for e in page_texts if e["t"] >= moment_ms + REACTION_MS]
+    page_changed = any(e["text"] != before for e in page_texts if e["t"] >= moment_ms)
+    unchanged_for = 0.0
+    if settled and not any(e["text"] != before for e in page_texts if moment_ms <= e["t"] <= settled[-1]["t"]):
+        unchanged_for = (settled[-1]["t"] - moment_ms) / 1000
+    loading_up = [load for load in (page.loading if page else [])
+                  if load.strong and load.start_ms <= moment_ms + REACTION_MS
+                  and (load.end_ms is None or load.end_ms >= (page_texts[-1]["t"] if page_texts else moment_ms))]
 
-    # Error text on screen and the user did not get anywhere: blocked. Completing the flow: not blocked.
-    # Anything else (no error text, or errors while the user moved on) is left to a person or a model.
-    # Clicking on and on while the page stays the same is what a dead control looks like.
-    clicking_in_vain = len(clicks_after) >= 2 and not page_changed and not visited
-    if completed:
+    blocked_sign = ""
+    if new_errors:
+        blocked_sign = f"error text appeared after the moment: {' | '.join(new_errors[:3])!r}"
+    elif flow.problem == "dead_click" and unchanged_for * 1000 >= REACTION_MS:
+        blocked_sign = f"the page text did not change for {unchanged_for:.1f} s after the click"
+    elif flow.problem == "loading_left" and loading_up:
+        blocked_sign = f'the loading indicator "{loading_up[0].label}" was still up at the end of the clip'
+    elif flow.problem == "failing_form" and not page_changed:
+        blocked_sign = "the page did not change after the form was sent"
+    static = not activity_after and not page_changed
+
+    if flow.got_through:
         blocked = "no"
-    elif error_visible and (new_errors or not activity_after or not visited):
-        blocked = "yes"
-    elif clicking_in_vain:
+    elif flow.problem and blocked_sign:
         blocked = "yes"
     else:
         blocked = "unclear"
 
-    parts = []
-    if new_errors:
-        parts.append(f"error text appeared after the moment: {' | '.join(new_errors[:3])!r}")
-    elif errors_after:
-        parts.append(f"error text visible: {' | '.join(errors_after[:3])!r}")
+    parts = [f"page text read at {len(page_texts)} frame(s) from "
+             f"{(captured_before - moment_ms) / 1000:+.1f} s to "
+             f"{((page_texts[-1]['t'] if page_texts else moment_ms) - moment_ms) / 1000:+.1f} s around the moment"]
+    parts.append(blocked_sign or "no new error text, and no control or loading state that stayed stuck")
+    parts.append(f"{len(activity_after)} user input events and {len(clicks_after)} clicks after the moment"
+                 if activity_after else "no user activity after the moment")
+    if flow.problem:
+        parts.append(f"the session's flow: {flow.problem.replace('_', ' ')} after {flow.attempts} attempt(s); "
+                     + (f"the user got through ({flow.how})" if flow.got_through else f"the user {flow.how}"))
     else:
-        parts.append("no error text visible on the page")
-    parts.append("the page changed afterwards" if page_changed else "the page did not change afterwards")
-    parts.append(f"{len(activity_after)} user input events after the moment" if activity_after
-                 else "no user activity after the moment")
-    if clicking_in_vain and not completed:
-        parts.append(f"the user clicked {len(clicks_after)} more times without the page changing")
-    if completed:
-        parts.append("the user went on and completed the flow")
-    elif visited:
-        parts.append(f"the user went on to {visited[0]}")
+        parts.append(f"the session's flow: {flow.how}")
     description = f"{LABEL}: " + "; ".join(parts) + "."
 
     return Observation(
         description=description,
-        error_visible=error_visible,
-        error_text=" | ".join((new_errors or errors_after)[:3]),
+        error_visible=bool(new_errors),
+        error_text=" | ".join(new_errors[:3]),
         user_blocked=blocked,
         workaround=False,
-        completed=completed,
+        completed=flow.got_through,
         static=static,
+        source="rule-based",
         signals={
             "rule_based": True,
-            "error_lines_after": errors_after[:10],
-            "error_lines_already_there": sorted(furniture)[:10],
             "new_error_lines": new_errors[:10],
+            "error_lines_already_there": sorted(known)[:10],
             "page_changed": page_changed,
+            "unchanged_for_s": unchanged_for,
+            "loading_still_up": bool(loading_up),
             "activity_after": len(activity_after),
             "clicks_after": len(clicks_after),
-            "mutations_after": mutations_after,
-            "later_urls": visited[:10],
-            "completed": completed,
+            "flow_problem": flow.problem,
+            "flow_got_through": flow.got_through,
+            "flow": flow.how,
+            "completed": flow.got_through,
         },
     )

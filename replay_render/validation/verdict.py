@@ -23,7 +23,13 @@ class Observation:
     workaround: bool = False  # the user got past the problem another way
     completed: bool = False  # the user went on and completed the flow
     static: bool = False  # nothing happened on screen
+    source: str = "video-model"  # video-model | rule-based: who looked, and so what the reasons may claim
     signals: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def seen_by(self) -> str:
+        """How a reason names where its evidence comes from (only a video model watched a video)."""
+        return "the video model saw" if self.source == "video-model" else "the replay's page text and requests show"
 
     def as_dict(self) -> dict[str, Any]:
         """The observation as stored in the evidence."""
@@ -55,30 +61,36 @@ def decide(observation: Observation, action: dict[str, Any], *, last_segment: bo
     """
     original = str(action.get("description") or "").strip()
     seen = _clip(observation.error_text or observation.description, 160)
+    tag = "video" if observation.source == "video-model" else "replay"
     if observation.workaround or observation.completed:
         how = "completed the flow" if observation.completed else "worked around it"
         changes: dict[str, Any] = {
             "key_action.exception": "non-blocking",
-            "key_action.description": f"{original} (video: the user {how}; the problem remains: {seen})"
-            if observation.error_visible else f"{original} (video: the user {how})",
+            "key_action.description": f"{original} ({tag}: the user {how}; the problem remains: {seen})"
+            if observation.error_visible else f"{original} ({tag}: the user {how})",
             "segment.outcome.success": True,
         }
-        return Verdict(DENIED, f"the user {how}, so it did not block them", changes)
+        return Verdict(DENIED, f"{observation.seen_by} the user {how}, so it did not block them", changes)
     # An error on screen followed by nothing at all is what being blocked looks like; a static screen
     # without an error says nothing.
     if observation.user_blocked == "yes" and (observation.error_visible or not observation.static):
         changes = {
-            "key_action.description": f"{original} (video: {seen})" if seen else original,
+            "key_action.description": f"{original} ({tag}: {seen})" if seen else original,
             "segment.outcome.success": False,
         }
         if last_segment:
             changes["session_outcome.success"] = False
-        return Verdict(CONFIRMED, "the video shows the user blocked by it", changes)
+        return Verdict(CONFIRMED, f"{observation.seen_by} the user blocked by it", changes)
     if observation.user_blocked == "no" and not observation.static:
         changes = {
             "key_action.exception": "non-blocking",
-            "key_action.description": f"{original} (video: no blocking problem visible)",
+            "key_action.description": f"{original} ({tag}: no blocking problem visible)",
         }
-        return Verdict(DENIED, "the video shows the user was not blocked", changes)
-    reason = "static - no user activity" if observation.static else "the video does not show whether it blocked the user"
+        return Verdict(DENIED, f"{observation.seen_by} the user was not blocked", changes)
+    if observation.static:
+        reason = "static - no user activity"
+    elif observation.source == "video-model":
+        reason = "the video does not show whether it blocked the user"
+    else:
+        reason = "the replay does not show whether it blocked the user"
     return Verdict(INCONCLUSIVE, reason, {})

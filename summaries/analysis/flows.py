@@ -355,3 +355,37 @@ def find_incidents(prepared: PromptInput) -> list[Incident]:
     incidents += _loading_incidents(rows)
     incidents.sort(key=lambda inc: inc.first.timestamp_ms)
     return incidents
+
+
+# A flagged moment and a problem or attempt this close are the same thing.
+MOMENT_MS = 5000
+
+
+@dataclass(frozen=True)
+class MomentReading:
+    """What the flow says about a flagged moment: the problem there (if any) and whether the user got through."""
+
+    problem: str  # the incident's kind, or "" when nothing on the user's path failed near the moment
+    got_through: bool
+    how: str  # how the user got through, or how they left
+    attempts: int = 0
+    control: str = ""
+
+
+def read_moment(prepared: PromptInput, moment_ms: int) -> MomentReading:
+    """The problem nearest a flagged moment and how it ended; with none, whether the user went on fine."""
+    incidents = find_incidents(prepared)
+    near = [inc for inc in incidents
+            if any(abs(r.timestamp_ms - moment_ms) <= MOMENT_MS for r in inc.rows + [inc.trigger] if r is not None)]
+    if near:
+        incident = min(near, key=lambda inc: min(abs(r.timestamp_ms - moment_ms) for r in inc.rows))
+        how = incident.resolution if incident.recovered else incident.left
+        return MomentReading(incident.kind, incident.recovered, how, len(incident.attempts),
+                             incident.attempts[0].control if incident.attempts else "")
+    attempts = _build_attempts(prepared.rows)
+    for i, attempt in enumerate(attempts):
+        _judge(attempt, prepared.rows, attempts[i + 1].at if i + 1 < len(attempts) else prepared.end_ms + 1)
+    later = [a for a in attempts if a.at >= moment_ms - MOMENT_MS and a.outcome == "ok"]
+    if later:
+        return MomentReading("", True, f"nothing the user did failed there; later {later[0].success}")
+    return MomentReading("", False, "nothing the user did failed there, and nothing they did later worked")

@@ -22,7 +22,7 @@ from summaries.analysis.elements import clip, describe_target, event_elements, f
 from summaries.analysis.events import InputEvent, select_events, url_path
 from summaries.analysis.exceptions import filter_exceptions
 from summaries.analysis.network import failed_requests, network_requests
-from summaries.analysis.page import read_page
+from summaries.analysis.page import PageSignals, read_page
 from summaries.analysis.page_rows import (
     ANALYTICS_PATHS,
     STATIC_PATH,
@@ -250,6 +250,23 @@ def _drop_redundant(rows: list[Row]) -> list[Row]:
     return keep
 
 
+def _recording_actions(signals: PageSignals, taken: set[str]) -> list[Row]:
+    """Page views (from the recording's Meta events) and clicks (from its interactions) as rows."""
+    rows: list[Row] = []
+    href = ""
+    moments = sorted([(ts, "view", url) for ts, url in signals.hrefs] + [(c.timestamp_ms, "click", c) for c in signals.clicks],
+                     key=lambda m: m[0])
+    for ts, kind, item in moments:
+        if kind == "view":
+            href = str(item)
+            rows.append(Row(short_id(f"rec-view:{ts}:{href}", taken), ts, "pageview", url=href, source="recording"))
+        else:
+            rows.append(Row(short_id(f"rec-click:{ts}:{item.node}", taken), ts, "click", url=href,
+                            target=target_label(item.tag, item.name), source="recording",
+                            facts={"tag": item.tag, "label": item.name, "href": "", "form": item.form}))
+    return rows
+
+
 class PageLocator:
     """Which page (url, window) the user was on at a moment: the last analytics row with a URL at or before it."""
 
@@ -289,6 +306,11 @@ def prepare_session(
     rows, stats = _event_rows(selected, taken)
     stats["events_in"] = len(events)
     stats["events_selected"] = len(selected)
+    signals = read_page(rrweb_events)
+    if not any(r.kind in ("pageview", "click") for r in rows):
+        # A recording without analytics (an rrweb file): its pages and clicks stand in for them.
+        rows += _recording_actions(signals, taken)
+        rows.sort(key=lambda r: r.timestamp_ms)
     analytics_rows = list(rows)
     names = {e.name for e in selected}
     locate = PageLocator(analytics_rows)
@@ -324,7 +346,6 @@ def prepare_session(
     stats["requests_retried_automatically"] = retried
 
     # What the page showed and how it reacted: messages and where, invalid fields, waits, clicks' effects.
-    signals = read_page(rrweb_events)
     slow, left = wait_rows(signals, requests, analytics_rows, end_ms, derived, options.slow_request_ms,
                            lambda ts: locate.at(ts)[0])
     stats["requests_slow"] = slow
