@@ -32,7 +32,8 @@ def queue_summaries(project: Project) -> int:
     """Queue summarize_session for every session without a finished summary; return how many were queued."""
     from summaries.tasks import summarize_session
 
-    done = set(SessionSummary.objects.filter(session__project=project, status__in=FINISHED).values_list("session_id", flat=True))
+    done = set(SessionSummary.objects.current().filter(session__project=project, status__in=FINISHED)
+               .values_list("session_id", flat=True))
     queued = 0
     for pk in project.sessions.exclude(pk__in=done).values_list("pk", flat=True):
         summarize_session.delay(pk)
@@ -43,7 +44,8 @@ def queue_summaries(project: Project) -> int:
 def progress(project: Project, busy_tasks: int) -> JobProgress:
     """Count finished summaries and validated blocking key actions of the project's latest summaries."""
     latest: dict[int, SessionSummary] = {}
-    for row in SessionSummary.objects.filter(session__project=project, status__in=FINISHED).order_by("session_id", "-updated_at"):
+    finished = SessionSummary.objects.current().filter(session__project=project, status__in=FINISHED)
+    for row in finished.order_by("session_id", "-updated_at"):
         latest.setdefault(row.session_id, row)
     blocking = validated = 0
     for row in latest.values():

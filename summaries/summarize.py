@@ -261,8 +261,8 @@ def _store(row: SessionSummary, *, status: str, usage: llm.LLMUsage, started: fl
 
 
 def latest_summary(session: Session, engine: str | None = None) -> SessionSummary | None:
-    """The most recent successful summary of a session (optionally of one engine)."""
-    rows = session.summaries.filter(status=SessionSummary.Status.SUCCEEDED)
+    """The most recent successful summary of a session made by the current code (optionally of one engine)."""
+    rows = session.summaries.current().filter(status=SessionSummary.Status.SUCCEEDED)
     if engine:
         rows = rows.filter(engine=engine)
     return rows.order_by("-updated_at").first()

@@ -37,7 +37,8 @@ def session_summary(request: HttpRequest, pk: int) -> HttpResponse:
         except ValueError:
             chosen = None
     if chosen is None:
-        chosen = summaries.filter(status=SessionSummary.Status.SUCCEEDED).first() or summaries.first()
+        succeeded = summaries.filter(status=SessionSummary.Status.SUCCEEDED)
+        chosen = succeeded.current().first() or succeeded.first() or summaries.first()
     return render(request, "summaries/session.html", {
         "session": session,
         "row": chosen,

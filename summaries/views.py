@@ -57,10 +57,10 @@ def flagged_actions(summary: dict[str, Any]) -> list[dict[str, Any]]:
 
 
 def overview_rows(project: Project) -> list[SessionRow]:
-    """Every session of the project with its latest succeeded summary; sessions with blocking issues first."""
+    """Every session of the project with its latest succeeded summary of the current version; blocking first."""
     sessions = list(project.sessions.order_by("-start_time"))
     latest: dict[int, SessionSummary] = {}
-    finished = SessionSummary.objects.filter(session__project=project, status=SessionSummary.Status.SUCCEEDED)
+    finished = SessionSummary.objects.current().filter(session__project=project, status=SessionSummary.Status.SUCCEEDED)
     for row in finished.order_by("session_id", "-updated_at"):
         latest.setdefault(row.session_id, row)
     rows = []

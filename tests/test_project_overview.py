@@ -5,6 +5,7 @@ import pytest
 from django.contrib.auth import get_user_model
 from django.test import Client
 
+from summaries.analysis.rules import RULES_VERSION
 from summaries.models import Membership, Organization, Project, Session, SessionSummary, ms_to_datetime
 
 pytestmark = pytest.mark.django_db
@@ -18,11 +19,11 @@ def summary_json(success: bool, actions: list[dict]) -> dict:
     }
 
 
-def add_session(project: Project, sid: str, start_ms: int, summary: dict | None) -> Session:
+def add_session(project: Project, sid: str, start_ms: int, summary: dict | None, version: str = RULES_VERSION) -> Session:
     session = Session.objects.create(project=project, session_id=sid, start_time=ms_to_datetime(start_ms),
                                      duration_seconds=42, distinct_id=f"user-{sid}")
     if summary is not None:
-        SessionSummary.objects.create(session=session, engine="rules", prompt_version="rules/1", input_hash=sid,
+        SessionSummary.objects.create(session=session, engine="rules", prompt_version=version, input_hash=sid,
                                       cache_key=f"k-{sid}", status="succeeded", summary=summary)
     return session
 
@@ -47,7 +48,12 @@ def test_blocking_sessions_come_first_with_their_verdicts(setup) -> None:
          "validation": {"verdict": "confirmed", "evidence": {"rule_based": True, "clip_url": "/clips/7.webm"}}},
     ]))
     add_session(project, "unsummarized", 3_000_000, None)
+    # Made by older rules: never shown as what Recap says now.
+    add_session(project, "stale-one", 4_000_000, summary_json(False, [
+        {"event_id": "ee12cd34", "exception": "blocking", "seconds_from_start": 5.0, "timestamp_ms": 4_005_000,
+         "description": "An old false alarm", "validation": None}]), version="rules-000000000000")
     page = client.get(f"/projects/{project.pk}/").content.decode()
+    assert "An old false alarm" not in page
     assert page.index("blocked-one") < page.index("clean-one")
     assert "1</strong> with a blocking issue" in page
     assert "confirmed (rule-based)" in page and 'href="/clips/7.webm"' in page

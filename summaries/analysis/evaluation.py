@@ -92,11 +92,14 @@ def score(
     *,
     tolerance: float = DEFAULT_TOLERANCE_S,
     non_blocking: dict[str, list[Prediction]] | None = None,
+    outcomes: dict[str, bool | None] | None = None,
 ) -> dict[str, Any]:
     """The evaluation report; `predictions[session_id]` is None when the session has no summary.
 
     `non_blocking` (optional) holds the key actions flagged non-blocking, scored the same way against the
-    labelled non-blocking issues (a secondary figure).
+    labelled non-blocking issues, and per kind: how many labelled non-blocking issues were flagged at all and
+    how many were (wrongly) flagged blocking. `outcomes` (optional) holds each session's predicted success,
+    compared with the labelled outcome (success = "completed").
     """
     sessions: list[SessionScore] = []
     per_kind: dict[str, dict[str, Any]] = defaultdict(lambda: {"labelled": 0, "matched": 0, "sessions_labelled": set(),
@@ -168,7 +171,39 @@ def score(
         },
         "per_session": [s.__dict__ for s in sessions],
         "non_blocking": _secondary(labels, non_blocking, tolerance) if non_blocking is not None else None,
+        "non_blocking_kinds": _flagged_by_kind(labels, predictions, non_blocking or {}, "non_blocking", tolerance),
+        "noise_kinds": _flagged_by_kind(labels, predictions, non_blocking or {}, "noise", tolerance),
+        "outcome": _outcomes(labels, outcomes) if outcomes is not None else None,
     }
+
+
+def _flagged_by_kind(labels: list[dict[str, Any]], blocking: dict[str, list[Prediction] | None],
+                     non_blocking: dict[str, list[Prediction]], bucket: str, tolerance: float) -> dict[str, Any]:
+    """Per kind of a label bucket: how many were flagged at all, and how many were flagged blocking."""
+    kinds: dict[str, dict[str, Any]] = defaultdict(lambda: {"labelled": 0, "flagged": 0, "flagged_blocking": 0})
+    for label in labels:
+        sid = label["session_id"]
+        strong = blocking.get(sid) or []
+        issues = label[bucket]
+        any_flag = match(strong + (non_blocking.get(sid) or []), issues, tolerance)
+        as_blocking = match(strong, issues, tolerance)
+        for j, issue in enumerate(issues):
+            stats = kinds[issue.get("kind", "unknown")]
+            stats["labelled"] += 1
+            stats["flagged"] += any(jj == j for _, jj in any_flag)
+            stats["flagged_blocking"] += any(jj == j for _, jj in as_blocking)
+    for stats in kinds.values():
+        stats["flagged_share"] = _ratio(stats["flagged"], stats["labelled"])
+    return dict(sorted(kinds.items()))
+
+
+def _outcomes(labels: list[dict[str, Any]], outcomes: dict[str, bool | None]) -> dict[str, Any]:
+    """How many sessions' predicted success matches the labelled outcome."""
+    judged = [(label, outcomes.get(label["session_id"])) for label in labels]
+    judged = [(label, got) for label, got in judged if got is not None]
+    right = sum(1 for label, got in judged if got == (label.get("outcome") == "completed"))
+    wrong = [label["session_id"] for label, got in judged if got != (label.get("outcome") == "completed")]
+    return {"sessions": len(judged), "right": right, "accuracy": _ratio(right, len(judged)), "wrong_ids": wrong}
 
 
 def _secondary(labels: list[dict[str, Any]], predictions: dict[str, list[Prediction]], tolerance: float) -> dict:
@@ -208,10 +243,19 @@ def report_text(report: dict[str, Any]) -> str:
     if nb:
         lines.insert(2, f"Non-blocking issues: labelled {nb['labelled']}, predicted {nb['predicted']}, matched "
                         f"{nb['matched']} -> precision {fmt(nb['precision'])}, recall {fmt(nb['recall'])}")
+    outcome = report.get("outcome")
+    if outcome:
+        lines.insert(2, f"Session outcome (success / failure) right: {outcome['right']} of {outcome['sessions']} "
+                        f"({fmt(outcome['accuracy'])})")
     for kind, k in report["per_kind"].items():
         lines.append(f"  {kind}: recall {fmt(k['recall'])} ({k['matched']}/{k['labelled']}); affected sessions "
                      f"labelled {k['affected_sessions_labelled']}, found {k['affected_sessions_found']} "
                      f"(error {k['affected_sessions_error']:+d})")
+    for title, key in (("Per kind (labelled non-blocking)", "non_blocking_kinds"), ("Per kind (noise)", "noise_kinds")):
+        if report.get(key):
+            lines.append(f"{title}: flagged at all / flagged blocking")
+            lines += [f"  {kind}: {k['flagged']}/{k['labelled']} flagged ({fmt(k['flagged_share'])}), "
+                      f"{k['flagged_blocking']} blocking" for kind, k in report[key].items()]
     misses = [(s["session_id"], m) for s in report["per_session"] for m in s["missed"]]
     alarms = [(s["session_id"], a) for s in report["per_session"] for a in s["false_alarms"]]
     if misses:

@@ -13,9 +13,9 @@ ROOT = Path(__file__).resolve().parent.parent.parent
 SOURCE_SUFFIXES = (".py", ".txt", ".yaml", ".yml", ".json", ".html")
 
 
-def _files(relative: str) -> list[Path]:
-    """The source files at a path relative to the project root (a file, or every source file under a folder)."""
-    path = ROOT / relative
+def _files(where: str) -> list[Path]:
+    """The source files at a path (relative to the project root, or absolute): a file, or those under a folder."""
+    path = ROOT / where
     if path.is_file():
         return [path]
     return sorted(p for p in path.rglob("*") if p.is_file() and p.suffix in SOURCE_SUFFIXES
@@ -26,9 +26,10 @@ def _files(relative: str) -> list[Path]:
 def code_version(prefix: str, *paths: str) -> str:
     """`prefix-<12 hex>`: a hash over the contents (and relative names) of the files at these paths."""
     digest = hashlib.sha256()
-    for relative in paths:
-        for file in _files(relative):
-            digest.update(str(file.relative_to(ROOT)).encode())
+    for where in paths:
+        base = (ROOT / where).parent
+        for file in _files(where):
+            digest.update(str(file.relative_to(base)).encode())
             digest.update(b"\0")
             digest.update(file.read_bytes())
             digest.update(b"\0")

@@ -15,6 +15,22 @@ def summary_cache_key(session_pk: int, engine: str, model: str, prompt_version: 
     return hashlib.sha256(raw.encode()).hexdigest()
 
 
+def current_versions() -> tuple[str, ...]:
+    """The version ids of summaries made by the code and prompts running now (rule engine, LLM prompts)."""
+    from summaries.analysis.rules import RULES_VERSION
+    from summaries.prompts import PROMPT_VERSION
+
+    return RULES_VERSION, PROMPT_VERSION
+
+
+class SessionSummaryQuerySet(models.QuerySet):
+    """Summaries, with a filter for those made by the current code and prompts."""
+
+    def current(self) -> SessionSummaryQuerySet:
+        """Only summaries whose version is the one running now; older ones are history, never served as current."""
+        return self.filter(prompt_version__in=current_versions())
+
+
 class SessionSummary(models.Model):
     """What one session's user tried to do and how it went; the `summary` JSON is described in
     `summaries.analysis.schema` (schema id "recap.session_summary/1")."""
@@ -52,6 +68,8 @@ class SessionSummary(models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
+    objects = SessionSummaryQuerySet.as_manager()
+
     class Meta:
         indexes = [
             models.Index(fields=["session", "status", "-updated_at"], name="summary_session_status"),
@@ -61,6 +79,11 @@ class SessionSummary(models.Model):
 
     def __str__(self) -> str:
         return f"{self.session_id} {self.engine}{'/' + self.model if self.model else ''} {self.status}"
+
+    @property
+    def is_current(self) -> bool:
+        """True when made by the code and prompts running now."""
+        return self.prompt_version in current_versions()
 
     @property
     def rule_based(self) -> bool:

@@ -1,53 +1,114 @@
-"""`manage.py evaluate LABELS_FILE`: score session summaries against labelled sessions."""
+"""`manage.py evaluate [LABELS_FILE ...]`: score session summaries against labelled sessions, per app and kind."""
 from __future__ import annotations
 
+import gzip
 import json
+from io import StringIO
 from pathlib import Path
+from typing import Any
 
+from django.conf import settings
+from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandError
 
 from summaries.analysis.evaluation import DEFAULT_TOLERANCE_S, Prediction, read_labels, report_text, score
 from summaries.analysis.schema import blocking_key_actions
-from summaries.models import Session
+from summaries.models import Organization, Project, Session
 from summaries.summarize import SummaryFailed, latest_summary, summarize_session
+
+SESSIONS_FILE, LABELS_FILE = "sessions.jsonl.gz", "labels.jsonl"
+
+
+def bundled_corpora() -> list[Path]:
+    """Every labelled sample corpus shipped with Recap (a folder with sessions and labels)."""
+    root = Path(settings.BASE_DIR) / "sample_data"
+    found = [root] + sorted(p for p in root.iterdir() if p.is_dir()) if root.is_dir() else []
+    return [p for p in found if (p / SESSIONS_FILE).exists() and (p / LABELS_FILE).exists()]
+
+
+def corpus_project(folder: Path) -> Project:
+    """The evaluation project holding a corpus's sessions, imported on first use."""
+    org, _ = Organization.objects.get_or_create(slug="recap-evaluation", defaults={"name": "Recap evaluation"})
+    project, _ = Project.objects.get_or_create(organization=org, name=f"Corpus: {folder.name}")
+    if not project.sessions.exists():
+        call_command("import_sessions", str(folder / SESSIONS_FILE), "--project", str(project.pk), "--no-progress",
+                     stdout=StringIO())
+    return project
 
 
 class Command(BaseCommand):
-    help = ("Score summaries against a labels file (JSONL): blocking-issue precision and recall, noise-only sessions "
-            "flagged blocking, per-kind recall and affected-session counts. Summaries missing for the engine are "
-            "made first (cached ones are reused).")
+    help = ("Score summaries against labelled sessions: blocking precision and recall, session outcomes, noise-only "
+            "sessions flagged blocking, and per kind (blocking, non-blocking, noise) what was flagged and how. With no "
+            "labels file, every bundled sample corpus (sample_data/ and its sub-folders) is imported into its own "
+            "evaluation project and scored, one app after the other. Summaries missing for the engine are made first "
+            "(cached ones of the current version are reused).")
 
     def add_arguments(self, parser) -> None:
-        parser.add_argument("labels_file")
+        parser.add_argument("labels_file", nargs="*", help="JSONL labels of sessions already stored")
+        parser.add_argument("--corpus", action="append", default=[],
+                            help="a corpus folder (sessions.jsonl.gz + labels.jsonl); repeatable")
         parser.add_argument("--engine", choices=["rules", "llm"], help="engine whose summaries to score (default: "
                             "llm when RECAP_LLM_MODEL is set, else rules)")
         parser.add_argument("--tolerance", type=float, default=DEFAULT_TOLERANCE_S,
-                            help="seconds between a predicted and a labelled blocking moment to count as a match")
-        parser.add_argument("--project", type=int, help="only sessions of this project id")
+                            help="seconds between a predicted and a labelled moment to count as a match")
+        parser.add_argument("--project", type=int, help="only sessions of this project id (with a labels file)")
         parser.add_argument("--no-summarize", action="store_true", help="use stored summaries only")
-        parser.add_argument("--json", action="store_true", help="print the full report as JSON")
+        parser.add_argument("--json", action="store_true", help="print the full report(s) as JSON")
 
     def handle(self, *args, **opts) -> None:
-        path = Path(opts["labels_file"])
+        runs: list[tuple[str, list[dict[str, Any]], int | None]] = []
+        for name in opts["labels_file"]:
+            runs.append((name, self.labels(Path(name)), opts["project"]))
+        folders = [Path(p) for p in opts["corpus"]] or ([] if runs else bundled_corpora())
+        if not runs and not folders:
+            raise CommandError("no labels: give a labels file or --corpus DIR (no bundled corpus was found)")
+        for folder in folders:
+            if not (folder / LABELS_FILE).exists() or not (folder / SESSIONS_FILE).exists():
+                raise CommandError(f"{folder} is not a corpus folder (it needs {SESSIONS_FILE} and {LABELS_FILE})")
+            runs.append((f"{folder.name} ({folder})", self.labels(folder / LABELS_FILE), corpus_project(folder).pk))
+        reports = {}
+        for name, labels, project in runs:
+            reports[name] = self.evaluate(labels, project, opts)
+        if opts["json"]:
+            self.stdout.write(json.dumps(reports if len(reports) > 1 else next(iter(reports.values())), indent=2))
+            return
+        for name, report in reports.items():
+            if len(reports) > 1:
+                self.stdout.write(f"== {name} ==")
+            self.stdout.write(report_text(report))
+            failures = report["failures"]
+            if failures:
+                self.stdout.write(f"Sessions without a summary ({len(failures)}): "
+                                  + "; ".join(f"{k}: {v}" for k, v in list(failures.items())[:10]))
+            if len(reports) > 1:
+                self.stdout.write("")
+
+    def labels(self, path: Path) -> list[dict[str, Any]]:
+        """A labels file's rows, or a clear error."""
         if not path.exists():
             raise CommandError(f"labels file {path} does not exist")
-        opener = __import__("gzip").open if path.suffix == ".gz" else open
+        opener = gzip.open if path.suffix == ".gz" else open
         with opener(path, "rt") as fh:
             try:
-                labels = read_labels(fh)
+                return read_labels(fh)
             except ValueError as exc:
                 raise CommandError(str(exc)) from exc
+
+    def evaluate(self, labels: list[dict[str, Any]], project: int | None, opts: dict[str, Any]) -> dict[str, Any]:
+        """Summaries of the labelled sessions (made when missing), scored."""
         predictions: dict[str, list[Prediction] | None] = {}
         non_blocking: dict[str, list[Prediction]] = {}
+        outcomes: dict[str, bool | None] = {}
         failures: dict[str, str] = {}
         for label in labels:
-            sessions = Session.objects.filter(session_id=label["session_id"])
-            if opts["project"]:
-                sessions = sessions.filter(project_id=opts["project"])
+            sid = label["session_id"]
+            sessions = Session.objects.filter(session_id=sid)
+            if project:
+                sessions = sessions.filter(project_id=project)
             session = sessions.order_by("-pk").first()
+            predictions[sid] = None
             if session is None:
-                predictions[label["session_id"]] = None
-                failures[label["session_id"]] = "not imported"
+                failures[sid] = "not imported"
                 continue
             row = None
             if opts["no_summarize"]:
@@ -56,24 +117,15 @@ class Command(BaseCommand):
                 try:
                     row = summarize_session(session, engine=opts["engine"])
                 except (SummaryFailed, ValueError) as exc:
-                    failures[label["session_id"]] = str(exc)
+                    failures[sid] = str(exc)
             if row is None or not row.summary:
-                predictions[label["session_id"]] = None
                 continue
-            predictions[label["session_id"]] = [
-                Prediction(a["seconds_from_start"], a["description"], a["event_id"])
-                for a in blocking_key_actions(row.summary)
-            ]
-            non_blocking[label["session_id"]] = [
-                Prediction(a["seconds_from_start"], a["description"], a["event_id"])
-                for seg in row.summary["segments"] for a in seg["key_actions"] if a["exception"] == "non-blocking"
-            ]
-        report = score(labels, predictions, tolerance=opts["tolerance"], non_blocking=non_blocking)
+            flagged = [a for seg in row.summary["segments"] for a in seg["key_actions"]]
+            predictions[sid] = [Prediction(a["seconds_from_start"], a["description"], a["event_id"])
+                                for a in blocking_key_actions(row.summary)]
+            non_blocking[sid] = [Prediction(a["seconds_from_start"], a["description"], a["event_id"])
+                                 for a in flagged if a["exception"] == "non-blocking"]
+            outcomes[sid] = bool(row.summary["session_outcome"]["success"])
+        report = score(labels, predictions, tolerance=opts["tolerance"], non_blocking=non_blocking, outcomes=outcomes)
         report["failures"] = failures
-        if opts["json"]:
-            self.stdout.write(json.dumps(report, indent=2))
-            return
-        self.stdout.write(report_text(report))
-        if failures:
-            self.stdout.write(f"Sessions without a summary ({len(failures)}): "
-                              + "; ".join(f"{k}: {v}" for k, v in list(failures.items())[:10]))
+        return report
