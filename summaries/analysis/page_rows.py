@@ -31,7 +31,8 @@ NAVIGATION_MS = 4000
 BUTTON_NAVIGATION_MS = 1500
 # A loading indicator appearing this close to a slow request's start is that request's wait, not another one.
 SAME_WAIT_MS = 1500
-# Places whose texts are messages to the user; the rest only when their tone was read from classes or words.
+# Places whose texts are messages to the user; texts elsewhere (form, page, list, widget) only when their tone
+# was read from classes or words, with where they appeared saying what they are.
 MESSAGE_PLACES = ("alert", "status", "toast", "dialog")
 
 Derive = Callable[..., Any]
@@ -67,9 +68,8 @@ def text_rows(signals: PageSignals, derive: Derive) -> int:
     for shown in signals.texts:
         if any(text == shown.text and abs(at - shown.timestamp_ms) <= SAME_WAIT_MS for text, at in field_messages):
             continue
-        if shown.where not in MESSAGE_PLACES and (shown.tone == "neutral" or shown.where in ("list", "widget")
-                                                   and shown.tone_from == "words"):
-            continue  # page content, not a message (a badge in a list, a widget's tip)
+        if shown.where not in MESSAGE_PLACES and shown.tone == "neutral":
+            continue  # page content that says nothing about how things went
         key = (shown.where, shown.text)
         if shown.timestamp_ms - last.get(key, -10_000) < 1000:
             continue
