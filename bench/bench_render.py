@@ -210,83 +210,10 @@ def bench_realtime(session, repeat: int) -> None:
               f"{figures['missing']:7d} {figures['repeated']:6d} {figures['max_drift']:12.0f} {figures['mean_drift']:13.0f}")
 
 
-def bench_corpus_validation() -> None:
-    """Rule-based validation on the sample corpus (real posthog-js sessions with known truth), and its clip figures."""
-    import copy
-    import json
-    from collections import Counter
-    from io import StringIO
-
-    from django.core.management import call_command
-
-    from replay_render.models import Clip
-    from replay_render.validation import validate_summary
-    from summaries.models import Organization, Project, Session, SessionSummary
-    from summaries.summarize import summarize_session
-
-    sample = ROOT / "sample_data"
-    if not (sample / "sessions.jsonl.gz").exists():
-        print("\n(sample_data/ not generated: corpus validation skipped)")
-        return
-    labels = {lab["session_id"]: lab for lab in map(json.loads, (sample / "labels.jsonl").read_text().splitlines())}
-    org = Organization.objects.create(name="Corpus", slug="corpus")
-    project = Project.objects.create(organization=org, name="Shop")
-    call_command("import_sessions", str(sample / "sessions.jsonl.gz"), "--project", str(project.pk), "--no-progress",
-                 stdout=StringIO())
-    flagged, over_claims = Counter(), Counter()
-    for session in Session.objects.filter(project=project):
-        label = labels.get(session.session_id)
-        if label is None:
-            continue
-        summary = summarize_session(session, engine="rules")
-        truth = [b["t"] for b in label["blocking"]]
-        if summary.blocking_key_actions:
-            validate_summary(summary, model="")
-            summary.refresh_from_db()
-            for seg in summary.summary["segments"]:
-                for action in seg["key_actions"]:
-                    if action.get("validation"):
-                        real = any(abs(action["seconds_from_start"] - t) < 10 for t in truth)
-                        flagged[("really blocking" if real else "not blocking", action["validation"]["verdict"])] += 1
-        # An over-eager summary: every labelled non-blocking problem claimed blocking.
-        for problem in label["non_blocking"]:
-            content = copy.deepcopy(summary.summary)
-            actions = [a for seg in content["segments"] for a in seg["key_actions"]]
-            if not actions:
-                continue
-            claimed = min(actions, key=lambda a: abs(a["seconds_from_start"] - problem["t"]))
-            if abs(claimed["seconds_from_start"] - problem["t"]) > 10:
-                continue
-            for action in actions:
-                action["exception"] = "blocking" if action is claimed else action["exception"]
-                action["validation"] = None
-            fake = SessionSummary.objects.create(
-                session=session, engine="llm", model="over-eager", prompt_version="bench", input_hash="x",
-                cache_key=f"bench-{session.pk}-{problem['t']}", status=SessionSummary.Status.SUCCEEDED, summary=content)
-            validate_summary(fake, model="")
-            fake.refresh_from_db()
-            verdict = next(a for seg in fake.summary["segments"] for a in seg["key_actions"]
-                           if a["event_id"] == claimed["event_id"])["validation"]
-            over_claims[(problem["kind"], verdict["verdict"] if verdict else "clip failed")] += 1
-    clips = list(Clip.objects.filter(session__project=project, state=Clip.State.DONE))
-    print(f"\n== Rule-based validation on the sample corpus ({len(labels)} sessions, real posthog-js recordings) ==")
-    print("blocking flagged by the rule engine -> verdict:")
-    for (truth, verdict), count in sorted(flagged.items()):
-        print(f"  {truth:16} {verdict:13} {count:3d}")
-    print("labelled non-blocking problems claimed blocking (an over-eager summary) -> verdict:")
-    for (kind, verdict), count in sorted(over_claims.items()):
-        print(f"  {kind:22} {verdict:13} {count:3d}")
-    if clips:
-        print(f"clips: {len(clips)}, median render {median([c.render_seconds for c in clips]):.2f} s, median "
-              f"{median([c.byte_size for c in clips]) / 1024:.0f} KB per {median([c.duration_seconds for c in clips]):.0f} s "
-              f"at {clips[0].fps} fps, {clips[0].width}x{clips[0].height}")
-
-
 def main() -> None:
     """Run every part and print the figures."""
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--repeat", type=int, default=3)
-    parser.add_argument("--skip-corpus", action="store_true", help="leave out validation on sample_data/")
     args = parser.parse_args()
     setup_django()
     from replay_render.browser import close_shared_browser
@@ -303,8 +230,6 @@ def main() -> None:
         bench_clips(session, args.repeat)
         bench_codecs(session)
         bench_realtime(session, args.repeat)
-        if not args.skip_corpus:
-            bench_corpus_validation()
     finally:
         close_shared_browser()
     print("\nTargets: 10 s @ 1 fps <= 2.5 s wall; >= 4x real time @ 5 fps; <= 100 KB per 10 s @ 1 fps; zero drift.")

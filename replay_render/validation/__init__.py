@@ -72,7 +72,8 @@ def observe_with_rules(summary: SessionSummary, action: dict[str, Any], clip: Cl
     moment_ms = int(action["timestamp_ms"])
     window_events = summary.session.rrweb_events(clip.start_time, clip.end_time, from_full_snapshot=True)
     flow = read_moment(load_prepared(summary.session), moment_ms)
-    return rules.observe(moment_ms, clip.page_texts, window_events, flow, page=read_page(window_events))
+    return rules.observe(moment_ms, clip.page_texts, window_events, flow, page=read_page(window_events),
+                         until_ms=int(clip.frame_times[-1]) if clip.frame_times else None)
 
 
 def validate_action(

@@ -61,8 +61,9 @@ def observe(
     flow: MomentReading,
     *,
     page: PageSignals | None = None,
+    until_ms: int | None = None,
 ) -> Observation:
-    """What the replay shows around the moment, as an Observation the verdict can use."""
+    """What the replay shows around the moment (read until `until_ms`, the clip's last frame), as an Observation."""
     before = _text_at(page_texts, moment_ms - 1)
     captured_before = page_texts[0]["t"] if page_texts else moment_ms
     after = [e for e in page_texts if moment_ms <= e["t"] <= moment_ms + TIED_MS]
@@ -76,14 +77,13 @@ def observe(
     after_events = [e for e in window_events if e.get("timestamp", 0) >= moment_ms]
     activity_after = activity_timestamps(after_events)
     clicks_after = [c for c in clicks(after_events) if c["timestamp"] > moment_ms]
-    settled = [e for e in page_texts if e["t"] >= moment_ms + REACTION_MS]
+    # Page text is captured when it changes: unchanged since the moment means unchanged until the last frame.
+    last_ms = max([until_ms or 0] + [e["t"] for e in page_texts]) if page_texts else (until_ms or moment_ms)
     page_changed = any(e["text"] != before for e in page_texts if e["t"] >= moment_ms)
-    unchanged_for = 0.0
-    if settled and not any(e["text"] != before for e in page_texts if moment_ms <= e["t"] <= settled[-1]["t"]):
-        unchanged_for = (settled[-1]["t"] - moment_ms) / 1000
+    unchanged_for = 0.0 if page_changed or not page_texts else max(0.0, (last_ms - moment_ms) / 1000)
     loading_up = [load for load in (page.loading if page else [])
                   if load.strong and load.start_ms <= moment_ms + REACTION_MS
-                  and (load.end_ms is None or load.end_ms >= (page_texts[-1]["t"] if page_texts else moment_ms))]
+                  and (load.end_ms is None or load.end_ms >= last_ms)]
 
     blocked_sign = ""
     if new_errors:
@@ -103,15 +103,14 @@ def observe(
     else:
         blocked = "unclear"
 
-    parts = [f"page text read at {len(page_texts)} frame(s) from "
-             f"{(captured_before - moment_ms) / 1000:+.1f} s to "
-             f"{((page_texts[-1]['t'] if page_texts else moment_ms) - moment_ms) / 1000:+.1f} s around the moment"]
+    parts = [f"page text read from {(captured_before - moment_ms) / 1000:+.1f} s to {(last_ms - moment_ms) / 1000:+.1f} s "
+             f"around the moment ({len(page_texts)} change(s))"]
     parts.append(blocked_sign or "no new error text, and no control or loading state that stayed stuck")
     parts.append(f"{len(activity_after)} user input events and {len(clicks_after)} clicks after the moment"
                  if activity_after else "no user activity after the moment")
     if flow.problem:
-        parts.append(f"the session's flow: {flow.problem.replace('_', ' ')} after {flow.attempts} attempt(s); "
-                     + (f"the user got through ({flow.how})" if flow.got_through else f"the user {flow.how}"))
+        parts.append(f"the session's flow: {flow.problem.replace('_', ' ')} after {flow.attempts} attempt(s); the user "
+                     + ("got through" if flow.got_through else "did not get through") + f" ({flow.how})")
     else:
         parts.append(f"the session's flow: {flow.how}")
     description = f"{LABEL}: " + "; ".join(parts) + "."

@@ -1,40 +1,17 @@
 """`manage.py evaluate [LABELS_FILE ...]`: score session summaries against labelled sessions, per app and kind."""
 from __future__ import annotations
 
-import gzip
 import json
-from io import StringIO
 from pathlib import Path
 from typing import Any
 
-from django.conf import settings
-from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandError
 
-from summaries.analysis.evaluation import DEFAULT_TOLERANCE_S, Prediction, read_labels, report_text, score
+from summaries.analysis.evaluation import DEFAULT_TOLERANCE_S, Prediction, report_text, score
 from summaries.analysis.schema import blocking_key_actions
-from summaries.models import Organization, Project, Session
+from summaries.corpora import LABELS_FILE, SESSIONS_FILE, bundled_corpora, corpus_project, read_labels_file
+from summaries.models import Session
 from summaries.summarize import SummaryFailed, latest_summary, summarize_session
-
-SESSIONS_FILE, LABELS_FILE = "sessions.jsonl.gz", "labels.jsonl"
-
-
-def bundled_corpora() -> list[Path]:
-    """Every labelled sample corpus shipped with Recap (a folder with sessions and labels)."""
-    root = Path(settings.BASE_DIR) / "sample_data"
-    found = [root] + sorted(p for p in root.iterdir() if p.is_dir()) if root.is_dir() else []
-    return [p for p in found if (p / SESSIONS_FILE).exists() and (p / LABELS_FILE).exists()]
-
-
-def corpus_project(folder: Path) -> Project:
-    """The evaluation project holding a corpus's sessions, imported on first use."""
-    org, _ = Organization.objects.get_or_create(slug="recap-evaluation", defaults={"name": "Recap evaluation"})
-    project, _ = Project.objects.get_or_create(organization=org, name=f"Corpus: {folder.name}")
-    if not project.sessions.exists():
-        call_command("import_sessions", str(folder / SESSIONS_FILE), "--project", str(project.pk), "--no-progress",
-                     stdout=StringIO())
-    return project
-
 
 class Command(BaseCommand):
     help = ("Score summaries against labelled sessions: blocking precision and recall, session outcomes, noise-only "
@@ -85,14 +62,10 @@ class Command(BaseCommand):
 
     def labels(self, path: Path) -> list[dict[str, Any]]:
         """A labels file's rows, or a clear error."""
-        if not path.exists():
-            raise CommandError(f"labels file {path} does not exist")
-        opener = gzip.open if path.suffix == ".gz" else open
-        with opener(path, "rt") as fh:
-            try:
-                return read_labels(fh)
-            except ValueError as exc:
-                raise CommandError(str(exc)) from exc
+        try:
+            return read_labels_file(path)
+        except ValueError as exc:
+            raise CommandError(str(exc)) from exc
 
     def evaluate(self, labels: list[dict[str, Any]], project: int | None, opts: dict[str, Any]) -> dict[str, Any]:
         """Summaries of the labelled sessions (made when missing), scored."""
