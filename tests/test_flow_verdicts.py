@@ -197,3 +197,42 @@ def test_an_error_toast_announced_in_any_language_counts_when_it_answers_the_act
         b.end(20)
         (issue,) = blocking_key_actions(summarize(b))
         assert text in issue["description"], text
+
+
+def test_calls_that_fail_around_the_user_but_not_for_them_are_not_problems():
+    b = SessionBuilder()
+    b.pageview(0, "/kunden", "Kunden")
+    for i in range(5):  # a notifications poll failing every 7 s, whatever the user does
+        b.request(1 + i * 7, "GET", "/api/notifications/unread", 500, duration=30)
+    b.click(8, "Muster GmbH", tag="a", href="/kunden/1024")
+    b.spa_view(8.1, "/kunden/1024", "Muster GmbH")
+    b.request(8.2, "GET", "/api/kunden/1024", 200)
+    b.request(8.3, "GET", "https://cdn.tracker.example/collect", 403)  # a third party, blocked by the browser
+    b.request(8.4, "GET", "/api/feature-hints", 404)  # an optional call the page ignores
+    b.click(14, "Notiz hinzufügen")
+    b.request(14.1, "POST", "/api/kunden/1024/notizen", 201)
+    b.announce(14.5, "Notiz gespeichert")
+    b.end(30)
+    summary = summarize(b)
+    assert flagged(summary, "blocking") == [] and flagged(summary, "non-blocking") == []
+
+
+def test_a_page_whose_own_data_fails_to_load_is_a_problem_until_it_loads():
+    b = SessionBuilder()
+    b.pageview(0, "/kunden", "Kunden")
+    b.click(3, "Muster GmbH", tag="a", href="/kunden/1024")
+    b.spa_view(3.1, "/kunden/1024", "Muster GmbH")
+    b.request(3.2, "GET", "/api/kunden/1024", 502)
+    b.end(12)
+    (issue,) = blocking_key_actions(summarize(b))
+    assert "/api/kunden/1024" in issue["description"]
+
+
+def test_a_progress_bar_showing_how_far_the_user_got_is_not_a_wait():
+    b = SessionBuilder()
+    b.pageview(0, "/onboarding", "Einrichtung")
+    b._add(0.5, b._element("div", {"role": "progressbar", "aria-valuenow": "40"}, "Schritt 2 von 5"))
+    b.click(2, "Weiter")
+    b.end(15)
+    summary = summarize(b)
+    assert flagged(summary, "blocking") == [] and flagged(summary, "non-blocking") == []

@@ -18,7 +18,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from summaries.analysis.prompt_data import PromptInput, Row
-from summaries.analysis.routes import route_template
+from summaries.analysis.routes import route_template, route_words
 from summaries.analysis.wording import words
 
 USER_ACTIONS = ("click", "submit", "change")
@@ -137,7 +137,14 @@ def _build_attempts(rows: list[Row]) -> list[Attempt]:
     return attempts
 
 
-def _judge(attempt: Attempt, rows: list[Row], next_at: int) -> None:
+def background_failures(rows: list[Row]) -> set[str]:
+    """Routes of calls that also fail when the user did nothing (polling, widgets): never a user's failure."""
+    actions = [r.timestamp_ms for r in rows if r.kind in USER_ACTIONS or r.kind == "pageview"]
+    return {str(r.facts.get("route")) for r in rows if r.kind == "request_failed"
+            and not any(0 <= r.timestamp_ms - t <= 3000 for t in actions)}
+
+
+def _judge(attempt: Attempt, rows: list[Row], next_at: int, background: set[str] = frozenset()) -> None:
     """Fill in what an attempt set off and whether it failed, worked or neither."""
     start = attempt.at
     window = _rows_between(rows, start, min(next_at, start + ANSWER_MS)) if next_at > start else []
@@ -145,7 +152,8 @@ def _judge(attempt: Attempt, rows: list[Row], next_at: int) -> None:
     attempt.reaction = str(attempt.action.facts.get("reaction") or "none")
     failed_requests = [r for r in _rows_between(rows, start - 100, start + (3000 if attempt.kind == "view"
                                                                              else REQUEST_MS) + 1)
-                       if r.kind == "request_failed" and not r.facts.get("auto_recovered")]
+                       if r.kind == "request_failed" and not r.facts.get("auto_recovered")
+                       and r.facts.get("first_party", True) and r.facts.get("route") not in background]
     errors = [r for r in window if r.kind == "text_shown" and r.facts.get("tone") == "error"
               and r.facts.get("where") in MESSAGE_PLACES]
     invalid = [r for r in window if r.kind == "field_invalid" and r.timestamp_ms - start <= INVALID_MS]
@@ -157,9 +165,13 @@ def _judge(attempt: Attempt, rows: list[Row], next_at: int) -> None:
     confirmations = [r for r in window if r.kind == "text_shown" and r.facts.get("tone") != "error"
                      and (r.facts.get("where") in ("status", "toast") or r.facts.get("tone") == "success")
                      and r.facts.get("where") not in ("list", "widget")]
-    attempt.effects = failed_requests + errors + invalid + dead + views + confirmations
     if views:
         attempt.navigated_to = route_template(views[0].url)
+    if failed_requests and (attempt.kind == "view" or attempt.navigated_to) and not errors:
+        # Opening a page: a failed call matters when the page said so, or when it was the page's own data.
+        page_words = route_words(attempt.navigated_to or attempt.route)
+        failed_requests = [r for r in failed_requests if route_words(str(r.facts.get("route") or "")) & page_words]
+    attempt.effects = failed_requests + errors + invalid + dead + views + confirmations
     if failed_requests:
         attempt.outcome, attempt.failure, attempt.failure_kind = "failed", failed_requests[0], "request_failed"
     elif invalid:
@@ -318,13 +330,20 @@ def _loading_incidents(rows: list[Row]) -> list[Incident]:
     return found
 
 
+def judged_attempts(prepared: PromptInput) -> list[Attempt]:
+    """Every attempt of the session with what it set off and its outcome."""
+    rows = prepared.rows
+    attempts = _build_attempts(rows)
+    background = background_failures(rows)
+    for i, attempt in enumerate(attempts):
+        _judge(attempt, rows, attempts[i + 1].at if i + 1 < len(attempts) else prepared.end_ms + 1, background)
+    return attempts
+
+
 def find_incidents(prepared: PromptInput) -> list[Incident]:
     """Problems on the user's path, grouped by intent and judged blocking or non-blocking."""
     rows = prepared.rows
-    attempts = _build_attempts(rows)
-    for i, attempt in enumerate(attempts):
-        next_at = attempts[i + 1].at if i + 1 < len(attempts) else prepared.end_ms + 1
-        _judge(attempt, rows, next_at)
+    attempts = judged_attempts(prepared)
     incidents: list[Incident] = []
     open_by_intent: list[Incident] = []
     for i, attempt in enumerate(attempts):
@@ -382,9 +401,7 @@ def read_moment(prepared: PromptInput, moment_ms: int) -> MomentReading:
         how = incident.resolution if incident.recovered else incident.left
         return MomentReading(incident.kind, incident.recovered, how, len(incident.attempts),
                              incident.attempts[0].control if incident.attempts else "")
-    attempts = _build_attempts(prepared.rows)
-    for i, attempt in enumerate(attempts):
-        _judge(attempt, prepared.rows, attempts[i + 1].at if i + 1 < len(attempts) else prepared.end_ms + 1)
+    attempts = judged_attempts(prepared)
     later = [a for a in attempts if a.at >= moment_ms - MOMENT_MS and a.outcome == "ok"]
     if later:
         return MomentReading("", True, f"nothing the user did failed there; later {later[0].success}")

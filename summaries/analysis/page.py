@@ -431,8 +431,8 @@ def _loading_evidence(node: Node, mirror: Mirror) -> str:
         return ""
     if str(node.attrs.get("aria-busy") or "").lower() == "true":
         return "aria-busy"
-    if str(node.attrs.get("role") or "").lower() == "progressbar":
-        return "progressbar"
+    if str(node.attrs.get("role") or "").lower() == "progressbar" and "aria-valuenow" not in node.attrs:
+        return "progressbar"  # indeterminate: something is loading (a determinate one shows progress made)
     worded = any(c.type == TEXT and reads_as_loading(" ".join(c.text.split()))
                  for c in (mirror.nodes.get(i) for i in node.children) if c is not None)
     if class_tokens(str(node.attrs.get("class") or "")) & LOADING_CLASSES:

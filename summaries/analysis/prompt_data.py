@@ -33,7 +33,7 @@ from summaries.analysis.page_rows import (
     wait_rows,
 )
 from summaries.analysis.recording import activity_times, inactivity_periods, mouse_positions
-from summaries.analysis.routes import route_template
+from summaries.analysis.routes import route_template, site_of
 from summaries.analysis.signals import SignalThresholds, dead_clicks, error_clicks, rage_clicks, thrashed_cursor
 from summaries.analysis.tokens import count_tokens
 
@@ -341,7 +341,8 @@ def prepare_session(
         derived(f"net:{req.timestamp_ms}:{req.endpoint}:{req.status}", req.timestamp_ms, "request_failed", "recording",
                 detail=f"{req.method} {request_display(req.url, page)} {status}".strip(),
                 facts={"status": req.status, "endpoint": req.endpoint, "route": route_template(req.url),
-                       "auto_recovered": recovered, "request_url": req.url, "method": req.method})
+                       "auto_recovered": recovered, "request_url": req.url, "method": req.method,
+                       "first_party": not page or site_of(req.url) in ("", site_of(page))})
     stats["requests_failed"] = failed
     stats["requests_retried_automatically"] = retried
 

@@ -41,6 +41,20 @@ def route_template(url: str) -> str:
     return template if template.startswith("/") else "/" + template
 
 
-def route_section(url: str) -> str:
-    """The route's first segment (`/kunden/:id` -> `kunden`): the area of the product a page belongs to."""
-    return route_template(url).strip("/").split("/", 1)[0]
+def route_words(url: str) -> set[str]:
+    """The named segments of a route (`/api/v2/kunden/:id/notes` -> {api, v2, kunden, notes})."""
+    return {s for s in route_template(url).strip("/").split("/") if s and s != ID}
+
+
+def site_of(url: str) -> str:
+    """The registrable part of a URL's host (`app.acme.co.uk` -> `acme.co.uk`, `api.acme.com` -> `acme.com`)."""
+    try:
+        host = (urlsplit(url).hostname or "").lower()
+    except ValueError:
+        return ""
+    labels = host.split(".")
+    if len(labels) <= 2 or host.replace(".", "").isdigit():
+        return host
+    if len(labels[-1]) == 2 and len(labels[-2]) <= 3:
+        return ".".join(labels[-3:])
+    return ".".join(labels[-2:])
