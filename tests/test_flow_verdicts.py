@@ -47,6 +47,8 @@ def test_a_success_badge_in_the_next_list_does_not_mean_the_failed_save_worked()
     assert "/api/kunden" in issue["description"] and "2 attempts" in issue["description"]
     assert "left for /angebote" in issue["description"]
     assert summary["session_outcome"]["success"] is False
+    assert issue["problem"] == {"kind": "request_failed", "route": "/kunden/neu", "control": "button:Speichern",
+                                "request": "POST /api/kunden", "status": 500, "message": ""}
 
 
 def test_a_save_that_works_on_retry_and_opens_the_new_record_is_non_blocking():
@@ -79,6 +81,7 @@ def test_a_dead_icon_button_then_browsing_another_section_is_abandonment():
     summary = summarize(b)
     (issue,) = blocking_key_actions(summary)
     assert 'button "Als PDF exportieren"' in issue["description"] and "🖨" not in issue["description"]
+    assert issue["problem"]["kind"] == "dead_click" and issue["problem"]["control"] == "button:Als PDF exportieren"
     assert 3 <= issue["seconds_from_start"] <= 3.5 and issue["abandonment"] and issue["confusion"]
 
 

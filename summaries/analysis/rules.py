@@ -139,6 +139,7 @@ def summarize_with_rules(prepared: PromptInput) -> dict[str, Any]:
                     "abandonment": incident.abandoned,
                     "confusion": incident.confused,
                     "exception": "blocking" if incident.blocking else "non-blocking",
+                    "problem_kind": incident.kind,
                 })
             elif row.kind == "slow_request":
                 # The user waited; it slowed them down but never counts as blocking on its own.
@@ -149,6 +150,7 @@ def summarize_with_rules(prepared: PromptInput) -> dict[str, Any]:
                     "abandonment": False,
                     "confusion": False,
                     "exception": "non-blocking",
+                    "problem_kind": "slow",
                 })
             elif row.kind in USER_ACTIONS or row.facts.get("custom"):
                 if last_action is not None and last_action.kind == row.kind and last_action.target == row.target \

@@ -39,8 +39,10 @@ Every number is computed in code from the prepared input, never taken from the m
               "abandonment": bool, "confusion": bool,
               "exception": null | "blocking" | "non-blocking",
               "problem": null | {             # flagged actions (exception, abandonment or confusion), computed in
-                  "kind": str,                # code for every engine (summaries.analysis.problems): the problem row's
-                  "route": str,               # kind, the page's route template (/orders/:id), the control acted on
+                  "kind": str,                # code for every engine (summaries.analysis.problems): request_failed,
+                                              # error_text, field_invalid, dead_click, loading_left, failing_form,
+                                              # slow, exception; the page's route template (/orders/:id), the control
+                  "route": str,               # acted on
                   "control": str,             # (tag:name), the failed request ("POST /api/orders/:id") and its
                   "request": str,             # status, and the message shown or thrown
                   "status": int | null,
@@ -280,7 +282,7 @@ def build_summary(
                     "abandonment": action["abandonment"],
                     "confusion": action["confusion"],
                     "exception": action["exception"],
-                    "problem": (problem_facts(prepared, row)
+                    "problem": (problem_facts(prepared, row, action.get("problem_kind", ""))
                                 if action["exception"] or action["abandonment"] or action["confusion"] else None),
                     "validation": None,
                 }
