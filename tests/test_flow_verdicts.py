@@ -239,3 +239,15 @@ def test_a_progress_bar_showing_how_far_the_user_got_is_not_a_wait():
     b.end(15)
     summary = summarize(b)
     assert flagged(summary, "blocking") == [] and flagged(summary, "non-blocking") == []
+
+
+def test_a_spinner_the_user_was_not_waiting_for_is_not_a_blocker():
+    b = SessionBuilder()
+    b.pageview(0, "/dashboard", "Dashboard")
+    b.busy(0.5, None, text="Diagramm wird geladen…")
+    b.click(2, "Aufgaben")
+    b.announce(2.3, "3 Aufgaben geöffnet")
+    b.click(6, "Kunden", tag="a", href="/kunden")
+    b.spa_view(6.1, "/kunden", "Kunden")
+    b.end(20)
+    assert blocking_key_actions(summarize(b)) == []

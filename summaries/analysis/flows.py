@@ -305,17 +305,23 @@ def _failing_forms(attempts: list[Attempt]) -> list[Incident]:
     return found
 
 
-def _loading_incidents(rows: list[Row]) -> list[Incident]:
-    """Waits the user left while the loading indicator was still up (blocking unless they came back to it)."""
+def _loading_incidents(rows: list[Row], attempts: list[Attempt]) -> list[Incident]:
+    """Waits the user left while the loading indicator was still up (blocking unless they came back to it).
+
+    A user who meanwhile got on with something else on the page (an action that worked or visibly reacted) was
+    not waiting for it: that indicator was not in their way."""
     found = []
     for row in rows:
         if row.kind != "loading_left":
             continue
+        left_ms = int(row.facts.get("left_ms") or row.timestamp_ms)
+        if any(row.timestamp_ms < a.at < left_ms - 1500 and a.kind != "view" and not a.navigated_to
+               and (a.outcome == "ok" or a.reaction != "none") for a in attempts):
+            continue
         route = route_template(row.url)
         holder = Attempt(row, "view", "", "", route)
         incident = Incident(attempts=[holder], kind="loading_left", loading=row)
-        left_at = int(row.facts.get("left_ms") or row.timestamp_ms)
-        returned = [r for r in rows if r.kind == "pageview" and r.timestamp_ms > left_at
+        returned = [r for r in rows if r.kind == "pageview" and r.timestamp_ms > left_ms
                     and route_template(r.url) == route]
         for view in returned:
             again = any(r.kind == "loading_left" and 0 <= r.timestamp_ms - view.timestamp_ms <= 3000 for r in rows)
@@ -371,7 +377,7 @@ def find_incidents(prepared: PromptInput) -> list[Incident]:
         if not incident.recovered:
             last = incident.attempts[-1]
             _resolve(incident, [a for a in attempts if a.at > last.at], rows)
-    incidents += _loading_incidents(rows)
+    incidents += _loading_incidents(rows, attempts)
     incidents.sort(key=lambda inc: inc.first.timestamp_ms)
     return incidents
 
