@@ -15,6 +15,7 @@ still up when the user left after >= 3 s is a blocking abandonment unless the us
 """
 from __future__ import annotations
 
+import bisect
 from dataclasses import dataclass, field
 
 from summaries.analysis.prompt_data import PromptInput, Row
@@ -110,9 +111,16 @@ class Attempt:
         return self.route == other.route or not self.navigated_to
 
 
-def _rows_between(rows: list[Row], start: int, end: int) -> list[Row]:
-    """Rows with start <= timestamp < end."""
-    return [r for r in rows if start <= r.timestamp_ms < end]
+class Timeline:
+    """A session's rows (time-ordered) with their timestamps, for cutting time windows quickly."""
+
+    def __init__(self, rows: list[Row]) -> None:
+        self.rows = rows
+        self.times = [r.timestamp_ms for r in rows]
+
+    def between(self, start: int, end: int) -> list[Row]:
+        """Rows with start <= timestamp < end."""
+        return self.rows[bisect.bisect_left(self.times, start):bisect.bisect_left(self.times, end)]
 
 
 def _build_attempts(rows: list[Row]) -> list[Attempt]:
@@ -140,24 +148,28 @@ def _build_attempts(rows: list[Row]) -> list[Attempt]:
 def background_failures(rows: list[Row]) -> set[str]:
     """Routes of calls that also fail when the user did nothing (polling, widgets): never a user's failure."""
     actions = [r.timestamp_ms for r in rows if r.kind in USER_ACTIONS or r.kind == "pageview"]
-    return {str(r.facts.get("route")) for r in rows if r.kind == "request_failed"
-            and not any(0 <= r.timestamp_ms - t <= 3000 for t in actions)}
+
+    def after_an_action(ts: int) -> bool:
+        i = bisect.bisect_right(actions, ts)
+        return bool(i) and ts - actions[i - 1] <= 3000
+
+    return {str(r.facts.get("route")) for r in rows if r.kind == "request_failed" and not after_an_action(r.timestamp_ms)}
 
 
-def _judge(attempt: Attempt, rows: list[Row], next_at: int, background: set[str] = frozenset()) -> None:
+def _judge(attempt: Attempt, timeline: Timeline, next_at: int, background: set[str]) -> None:
     """Fill in what an attempt set off and whether it failed, worked or neither."""
     start = attempt.at
-    window = _rows_between(rows, start, min(next_at, start + ANSWER_MS)) if next_at > start else []
+    window = timeline.between(start, min(next_at, start + ANSWER_MS)) if next_at > start else []
     attempt.requests = list(attempt.action.facts.get("requests") or [])
     attempt.reaction = str(attempt.action.facts.get("reaction") or "none")
-    failed_requests = [r for r in _rows_between(rows, start - 100, start + (3000 if attempt.kind == "view"
-                                                                             else REQUEST_MS) + 1)
+    failed_requests = [r for r in timeline.between(start - 100, start + (3000 if attempt.kind == "view"
+                                                                         else REQUEST_MS) + 1)
                        if r.kind == "request_failed" and not r.facts.get("auto_recovered")
                        and r.facts.get("first_party", True) and r.facts.get("route") not in background]
     errors = [r for r in window if r.kind == "text_shown" and r.facts.get("tone") == "error"
               and r.facts.get("where") in MESSAGE_PLACES]
     invalid = [r for r in window if r.kind == "field_invalid" and r.timestamp_ms - start <= INVALID_MS]
-    dead = [r for r in rows if r.kind == "dead_click" and abs(r.timestamp_ms - start) <= 600
+    dead = [r for r in timeline.between(start - 600, start + 601) if r.kind == "dead_click"
             and (r.target == attempt.control or not _named(r.target))]
     reach = CAUSED_LOAD_MS if attempt.kind != "click" or attempt.action.facts.get("href") else CAUSED_VIEW_MS
     views = [r for r in window if r.kind == "pageview" and route_template(r.url) != attempt.route
@@ -338,11 +350,11 @@ def _loading_incidents(rows: list[Row], attempts: list[Attempt]) -> list[Inciden
 
 def judged_attempts(prepared: PromptInput) -> list[Attempt]:
     """Every attempt of the session with what it set off and its outcome."""
-    rows = prepared.rows
-    attempts = _build_attempts(rows)
-    background = background_failures(rows)
+    timeline = Timeline(prepared.rows)
+    attempts = _build_attempts(prepared.rows)
+    background = background_failures(prepared.rows)
     for i, attempt in enumerate(attempts):
-        _judge(attempt, rows, attempts[i + 1].at if i + 1 < len(attempts) else prepared.end_ms + 1, background)
+        _judge(attempt, timeline, attempts[i + 1].at if i + 1 < len(attempts) else prepared.end_ms + 1, background)
     return attempts
 
 
