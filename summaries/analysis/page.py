@@ -6,14 +6,15 @@ reports, in any language:
     list or table, in a third-party widget, or elsewhere on the page; with a tone taken from ARIA roles and
     CSS class tokens first, words only as support;
   - fields marked aria-invalid, with the message linked by aria-describedby / aria-errormessage;
-  - loading indicators (aria-busy, role=progressbar, spinner/skeleton classes; loading words as support)
-    and how long each stayed;
+  - loading indicators (aria-busy, an indeterminate role=progressbar, spinner/skeleton classes, with loading
+    words as support) and how long each stayed;
   - clicks with the clicked control's name (aria-label, title, visible text, then id/name) and form;
   - the times of DOM mutations and page loads (for "did the page react to the click").
 """
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from functools import lru_cache
 from typing import Any
 
 from summaries.analysis.wording import (
@@ -89,7 +90,7 @@ class Loading:
     start_ms: int
     end_ms: int | None
     label: str
-    evidence: str  # aria-busy | progressbar | class+words | class | words
+    evidence: str  # aria-busy | progressbar | class+words | class
     top: int = 0
     ended_by: str = ""  # removed | hidden | page_load | "" (still there)
     at_page_load: bool = False  # already there in the page's first snapshot
@@ -366,27 +367,44 @@ def _hidden_here(node: Node) -> bool:
         return True
     if str(attrs.get("aria-hidden") or "").lower() == "true":
         return True
-    style = str(attrs.get("style") or "").replace(" ", "").lower()
-    if "display:none" in style or "visibility:hidden" in style:
-        return True
-    return bool(set(str(attrs.get("class") or "").lower().split()) & HIDING_CLASSES)
+    style = attrs.get("style")
+    if style and ("none" in style or "hidden" in style):
+        style = str(style).replace(" ", "").lower()
+        if "display:none" in style or "visibility:hidden" in style:
+            return True
+    classes = attrs.get("class")
+    return bool(classes) and bool(_class_names(str(classes)) & HIDING_CLASSES)
+
+
+@lru_cache(maxsize=8192)
+def _class_names(value: str) -> frozenset[str]:
+    """The class names of a class attribute, lower-cased."""
+    return frozenset(value.lower().split())
+
+
+def _region_kind(node: Node) -> str:
+    """What kind of message region an element itself is (alert, status, dialog, toast) or ""."""
+    if node.type != ELEMENT:
+        return ""
+    role = str(node.attrs.get("role") or "").lower()
+    live = str(node.attrs.get("aria-live") or "").lower()
+    if role in ("alert", "alertdialog") or live == "assertive":
+        return "alert"
+    if role in ("status", "log") or live == "polite" or node.tag == "output":
+        return "status"
+    if role == "dialog" or node.tag == "dialog" or str(node.attrs.get("aria-modal") or "") == "true":
+        return "dialog"
+    if class_tokens(str(node.attrs.get("class") or "")) & TOAST_CLASSES:
+        return "toast"
+    return ""
 
 
 def _region(mirror: Mirror, node_id: int) -> tuple[Node | None, str]:
     """The message region holding a node, nearest first: (its element, alert|status|toast|dialog) or (None, "")."""
     for node in mirror.ancestors(node_id, limit=12):
-        if node.type != ELEMENT:
-            continue
-        role = str(node.attrs.get("role") or "").lower()
-        live = str(node.attrs.get("aria-live") or "").lower()
-        if role in ("alert", "alertdialog") or live == "assertive":
-            return node, "alert"
-        if role in ("status", "log") or live == "polite" or node.tag == "output":
-            return node, "status"
-        if role == "dialog" or node.tag == "dialog" or str(node.attrs.get("aria-modal") or "") == "true":
-            return node, "dialog"
-        if class_tokens(str(node.attrs.get("class") or "")) & TOAST_CLASSES:
-            return node, "toast"
+        kind = _region_kind(node)
+        if kind:
+            return node, kind
     return None, ""
 
 
@@ -426,18 +444,18 @@ def _tone(mirror: Mirror, node_id: int, where: str, text: str) -> tuple[str, str
 
 
 def _loading_evidence(node: Node, mirror: Mirror) -> str:
-    """Why an element is a loading indicator (aria-busy, progressbar, class+words, class, words) or ""."""
-    if node.type != ELEMENT:
+    """Why an element is a loading indicator (aria-busy, progressbar, class+words, class) or "".
+
+    Loading words alone never make one: they only add to a loading class."""
+    if node.type != ELEMENT or not node.attrs:
         return ""
     if str(node.attrs.get("aria-busy") or "").lower() == "true":
         return "aria-busy"
     if str(node.attrs.get("role") or "").lower() == "progressbar" and "aria-valuenow" not in node.attrs:
         return "progressbar"  # indeterminate: something is loading (a determinate one shows progress made)
-    worded = any(c.type == TEXT and reads_as_loading(" ".join(c.text.split()))
-                 for c in (mirror.nodes.get(i) for i in node.children) if c is not None)
-    if class_tokens(str(node.attrs.get("class") or "")) & LOADING_CLASSES:
-        return "class+words" if worded or reads_as_loading(mirror.text_of(node.id, 80)) else "class"
-    return "words" if worded else ""
+    if node.attrs.get("class") and class_tokens(str(node.attrs["class"])) & LOADING_CLASSES:
+        return "class+words" if reads_as_loading(mirror.text_of(node.id, 80)) else "class"
+    return ""
 
 
 class PageReader:
@@ -499,7 +517,8 @@ class PageReader:
             self.open_loads.clear()
             self.invalid_now.clear()
             self.mirror.reset(data["node"])
-            self._watch_loading(list(self.mirror.nodes), ts, at_page_load=True)
+            self._watch_loading([n.id for n in self.mirror.nodes.values() if n.type == ELEMENT and n.attrs], ts,
+                                at_page_load=True)
             return
         if kind != INCREMENTAL:
             return
@@ -592,6 +611,13 @@ class PageReader:
         """Texts shown by these nodes: messages in regions always; small inline texts; never whole views."""
         mirror = self.mirror
         seen: set[int] = set()
+        # Many texts shown at once (a list of cards, a new view) are content; only their message regions count.
+        budget, view = VIEW_TEXT_NODES + 1, False
+        for node_id in node_ids:
+            budget -= mirror.text_nodes_under(node_id, budget)
+            if budget <= 0:
+                view = True
+                break
         for node_id in node_ids:
             node = mirror.nodes.get(node_id)
             if node is None or not mirror.visible(node_id):
@@ -602,13 +628,10 @@ class PageReader:
                     seen.add(region.id)
                     self._note(ts, region, where)
                 continue
-            # A freshly rendered view: only the messages inside it count, not its content.
-            if mirror.text_nodes_under(node_id) > VIEW_TEXT_NODES:
+            if view:
                 for inner in mirror.subtree(node_id):
-                    if inner.type != ELEMENT or inner.id in seen or not mirror.text_of(inner.id, 10):
-                        continue
-                    found, kind = _region(mirror, inner.id)
-                    if found is inner and mirror.visible(inner.id):
+                    kind = _region_kind(inner)
+                    if kind and inner.id not in seen and mirror.visible(inner.id):
                         seen.add(inner.id)
                         self._note(ts, inner, kind)
                 continue

@@ -7,6 +7,7 @@ CSS class tokens (which stay English in most code bases) are read the same way.
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 
 ERROR_WORDS = re.compile(
     r"\b(error|errors|failed|failure|fails|unable to|cannot|can't|could not|couldn't|invalid|declined|denied|"
@@ -52,9 +53,10 @@ TOAST_CLASSES = frozenset({"toast", "toaster", "snackbar", "notification", "noti
                            "alert", "message", "messages", "callout", "banner"})
 
 
-def class_tokens(value: str) -> set[str]:
+@lru_cache(maxsize=8192)
+def class_tokens(value: str) -> frozenset[str]:
     """The words of a class attribute: `btn toast--error is-visible` -> {btn, toast, error, is, visible}."""
-    return {t for t in re.split(r"[^a-z]+", (value or "").lower()) if t}
+    return frozenset(t for t in re.split(r"[^a-z]+", (value or "").lower()) if t)
 
 
 def reads_as_error(text: str) -> bool:
