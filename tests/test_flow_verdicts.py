@@ -251,3 +251,53 @@ def test_a_spinner_the_user_was_not_waiting_for_is_not_a_blocker():
     b.spa_view(6.1, "/kunden", "Kunden")
     b.end(20)
     assert blocking_key_actions(summarize(b)) == []
+
+
+def test_a_re_rendered_conversation_is_not_news_even_with_error_words():
+    b = SessionBuilder()
+    b.pageview(0, "/tickets/7002", "Ticket 7002")
+    thread = b._element("ul", {"class": "thread"}, children=[
+        b._element("li", {"class": "message"}, "Miriam Vogt: Wir haben das Problem behoben, bitte prüfen Sie es noch einmal.")])
+    b._add(0.5, thread)
+    b.type_into(3, "reply")
+    b.click(6, "Antwort senden")
+    b.submit(6, "Antwort senden")
+    b.request(6.1, "POST", "/api/tickets/7002/antworten", 201)
+    b.remove(6.3, thread["id"])
+    b._add(6.3, b._element("ul", {"class": "thread"}, children=[
+        b._element("li", {"class": "message"}, "Miriam Vogt: Wir haben das Problem behoben, bitte prüfen Sie es noch einmal."),
+        b._element("li", {"class": "message"}, "Sie: Danke, jetzt geht es.")]))
+    b.announce(6.4, "Antwort gesendet")
+    b.end(15)
+    summary = summarize(b)
+    assert flagged(summary, "blocking") == [] and flagged(summary, "non-blocking") == []
+
+
+def test_a_validation_message_that_changes_between_tries_is_still_the_same_problem():
+    b = SessionBuilder()
+    t = open_new_customer_form(b)
+    b.click(t, "Speichern")
+    b.submit(t, "Speichern")
+    b.invalid(t + 0.2, "iban", "Bitte geben Sie eine gültige IBAN ein")
+    b.click(t + 8, "Speichern")
+    b.submit(t + 8, "Speichern")
+    b.message(t + 8.2, "Bitte prüfen Sie die markierten Felder.", **{"class": "form-error"})
+    b.end(t + 20)
+    (issue,) = blocking_key_actions(summarize(b))
+    assert issue["event"] == "field_invalid" and "2 attempts" in issue["description"]
+
+
+def test_a_call_cut_short_by_the_user_leaving_is_the_wait_not_a_server_error():
+    b = SessionBuilder()
+    b.pageview(0, "/uebersicht", "Übersicht")
+    b.click(5, "Angebote", tag="a", href="/angebote")
+    b.spa_view(5.05, "/angebote", "Angebote")
+    b.request(5.1, "GET", "/api/angebote", 0, duration=9000)  # aborted when the user went elsewhere
+    b.scroll(8)
+    b.click(14.1, "Tickets", tag="a", href="/tickets")
+    b.spa_view(14.1, "/tickets", "Tickets")
+    b.end(25)
+    summary = summarize(b)
+    (issue,) = blocking_key_actions(summary)
+    assert issue["event"] == "loading_left" and "still running when the user left" in issue["description"]
+    assert 5 <= issue["seconds_from_start"] <= 5.5

@@ -77,12 +77,16 @@ class Attempt:
 
     @property
     def failure_signature(self) -> tuple[str, str]:
-        """How it failed: the kind and the failed call's route, the message, or the control."""
+        """How it failed: a failed call (by route), a message the page gave (whatever its words: validation
+        messages change as the user edits), or a control that did not react."""
         row = self.failure
         if row is None:
             return "", ""
-        detail = row.facts.get("route") or row.facts.get("text") or self.control
-        return self.failure_kind, str(detail)
+        if self.failure_kind in ("error_text", "field_invalid"):
+            return "message", ""
+        if self.failure_kind == "request_failed":
+            return "request", str(row.facts.get("route") or "")
+        return self.failure_kind, self.control
 
     def same_intent(self, other: Attempt) -> bool:
         """The same thing tried again: same route and the same named control or form, or the same failed call."""
@@ -165,6 +169,7 @@ def _judge(attempt: Attempt, timeline: Timeline, next_at: int, background: set[s
     failed_requests = [r for r in timeline.between(start - 100, start + (3000 if attempt.kind == "view"
                                                                          else REQUEST_MS) + 1)
                        if r.kind == "request_failed" and not r.facts.get("auto_recovered")
+                       and not r.facts.get("aborted_at_leave")
                        and r.facts.get("first_party", True) and r.facts.get("route") not in background]
     errors = [r for r in window if r.kind == "text_shown" and r.facts.get("tone") == "error"
               and r.facts.get("where") in MESSAGE_PLACES]

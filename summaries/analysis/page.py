@@ -139,9 +139,10 @@ class PageSignals:
     def app_tops(self) -> set[int]:
         """Body children holding the app (where the user clicked), when the page has a few such roots; empty when
         the body is flat (every element its own child of body) or too few clicks tell."""
-        tops = {c.top for c in self.clicks if c.top}
-        if len([c for c in self.clicks if c.top]) < 3 or len(tops) > 3:
-            return set()
+        placed = [c.top for c in self.clicks if c.top]
+        tops = set(placed)
+        if len(placed) < 3 or len(tops) > 3 or len(placed) < 2 * len(tops):
+            return set()  # too few clicks, or each in its own body child: nothing says which is the app
         return tops
 
 
@@ -466,6 +467,7 @@ class PageReader:
         self.signals = PageSignals()
         self.open_loads: dict[int, Loading] = {}
         self.invalid_now: set[int] = set()
+        self.gone: set[str] = set()
 
     # -- loading -------------------------------------------------------------------------------------------
     def _watch_loading(self, node_ids: list[int], ts: int, *, at_page_load: bool = False) -> None:
@@ -545,8 +547,11 @@ class PageReader:
         mirror = self.mirror
         if data.get("adds") or data.get("removes") or data.get("texts") or data.get("attributes"):
             self.signals.mutations.append(ts)
+        # What was on screen before this change: the same text put back (a re-rendered list) is not news.
+        self.gone = set()
         for removal in data.get("removes") or []:
             if isinstance(removal, dict) and isinstance(removal.get("id"), int):
+                self._remember_texts(removal["id"])
                 mirror.remove(removal["id"])
         shown: list[int] = []
         added: list[int] = []
@@ -563,7 +568,8 @@ class PageReader:
         for change in data.get("texts") or []:
             if isinstance(change, dict) and isinstance(change.get("id"), int):
                 node = mirror.nodes.get(change["id"])
-                if node is not None:
+                if node is not None and node.text != str(change.get("value") or ""):
+                    self._remember_texts(node.id)
                     node.text = str(change.get("value") or "")
                     shown.append(node.id)
         for change in data.get("attributes") or []:
@@ -589,6 +595,18 @@ class PageReader:
         self._end_loading(ts, "removed")
         self._watch_loading(added, ts)
         self._texts(ts, shown)
+
+    def _remember_texts(self, node_id: int) -> None:
+        """Note the visible texts under a node about to go (each text and its element's whole text)."""
+        mirror = self.mirror
+        if node_id not in mirror.nodes or not mirror.visible(node_id):
+            return
+        for node in mirror.subtree(node_id, cap=2000):
+            if node.type == TEXT and node.text.strip():
+                self.gone.add(_collapse(node.text))
+                if node.parent is not None:
+                    for holder in mirror.ancestors(node.parent, limit=3):
+                        self.gone.add(mirror.text_of(holder.id, MAX_TEXT + 1))
 
     def _invalid_changed(self, ts: int, node: Node) -> None:
         """A field turned aria-invalid: note it with its message."""
@@ -648,6 +666,8 @@ class PageReader:
         text = self.mirror.text_of(holder.id, MAX_TEXT + 1)
         if len(text) < 2 or len(text) > MAX_TEXT or reads_as_loading(text):
             return
+        if not where and text in self.gone:
+            return  # re-rendered content; a region announcing the same words again is a new announcement
         self.signals.texts.append(TextShown(ts, text, where or "", "", "", self.mirror.form_of(holder.id),
                                             self.mirror.top_of(holder.id), holder.id))
 

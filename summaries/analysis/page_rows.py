@@ -31,6 +31,8 @@ NAVIGATION_MS = 4000
 BUTTON_NAVIGATION_MS = 1500
 # A loading indicator appearing this close to a slow request's start is that request's wait, not another one.
 SAME_WAIT_MS = 1500
+# A call aborted this close to the user leaving was cut short by the leaving.
+ABORT_MS = 1000
 # Places whose texts are messages to the user; texts elsewhere (form, page, list, widget) only when their tone
 # was read from classes or words, with where they appeared saying what they are.
 MESSAGE_PLACES = ("alert", "status", "toast", "dialog")
@@ -115,6 +117,14 @@ def leaves(analytics_rows: list[Any], end_ms: int) -> list[Leave]:
     return out
 
 
+def aborted_at_leave(req: NetworkRequest, moments: list[Leave]) -> Leave | None:
+    """The leave that cut a call short: it ended without a status (aborted) as the user left, else None."""
+    if req.status not in (0, None) or req.duration_ms is None:
+        return None
+    end = req.timestamp_ms + req.duration_ms
+    return next((m for m in moments if abs(m.timestamp_ms - end) <= ABORT_MS and m.how != "end"), None)
+
+
 def wait_rows(signals: PageSignals, requests: list[NetworkRequest], analytics_rows: list[Any], end_ms: int,
               derive: Derive, slow_ms: int, page_at: Callable[[int], str]) -> tuple[int, int]:
     """`slow_request` rows for waits the user sat through, `loading_left` rows for the ones they left; counts."""
@@ -132,6 +142,7 @@ def wait_rows(signals: PageSignals, requests: list[NetworkRequest], analytics_ro
     moments = leaves(analytics_rows, end_ms)
     app_tops = signals.app_tops()
     last_start = None
+    left_starts: list[int] = []
     for load in signals.loading:
         if app_tops and load.top and load.top not in app_tops:
             continue  # a widget's spinner: not what the user waited for
@@ -149,6 +160,7 @@ def wait_rows(signals: PageSignals, requests: list[NetworkRequest], analytics_ro
         still_up = leave is not None and (load.end_ms is None or load.end_ms >= leave.timestamp_ms - 300)
         if still_up:
             left += 1
+            left_starts.append(load.start_ms)
             derive(f"left:{load.start_ms}", load.start_ms, "loading_left", "recording",
                    detail=f'"{clip(load.label, 40)}" still on screen when the user left after {waited_ms / 1000:.1f}s',
                    facts={"waited_ms": waited_ms, "left_ms": leave.timestamp_ms, "left_how": leave.how,
@@ -160,6 +172,23 @@ def wait_rows(signals: PageSignals, requests: list[NetworkRequest], analytics_ro
         derive(f"load:{load.start_ms}:{ended}", load.start_ms, "slow_request", "recording",
                detail=f'"{clip(load.label, 40)}" shown for {waited_ms / 1000:.1f}s',
                facts={"waited_ms": waited_ms})
+    # A call the user set off and left before it answered (aborted as they went), with no indicator to see.
+    actions = [r.timestamp_ms for r in analytics_rows if r.kind in ("click", "submit", "pageview")]
+    for req in requests:
+        leave = aborted_at_leave(req, moments) if is_app_request(req) else None
+        if leave is None or leave.timestamp_ms - req.timestamp_ms < slow_ms:
+            continue
+        if not any(0 <= req.timestamp_ms - t <= REQUEST_AFTER_MS for t in actions):
+            continue  # not something the user asked for (a poll, a stream)
+        if any(abs(req.timestamp_ms - t) <= SAME_WAIT_MS for t in left_starts):
+            continue
+        left += 1
+        waited_ms = leave.timestamp_ms - req.timestamp_ms
+        derive(f"left-call:{req.timestamp_ms}:{req.endpoint}", req.timestamp_ms, "loading_left", "recording",
+               detail=f"{request_display(req.url, page_at(req.timestamp_ms))} was still running when the user left "
+                      f"after {waited_ms / 1000:.1f}s",
+               facts={"waited_ms": waited_ms, "left_ms": leave.timestamp_ms, "left_how": leave.how,
+                      "evidence": "request"})
     return slow, left
 
 

@@ -26,8 +26,10 @@ from summaries.analysis.page import PageSignals, read_page
 from summaries.analysis.page_rows import (
     ANALYTICS_PATHS,
     STATIC_PATH,
+    aborted_at_leave,
     click_effects,
     invalid_rows,
+    leaves,
     request_display,
     text_rows,
     wait_rows,
@@ -326,6 +328,7 @@ def prepare_session(
     requests = network_requests(rrweb_events)
     stats["requests"] = len(requests)
     failed = retried = 0
+    moments = leaves(analytics_rows, end_ms)
     for req, recovered in failed_requests(requests, user_actions):
         path = urlsplit(req.url).path or ""
         if ANALYTICS_PATHS.match(path) or STATIC_PATH.search(path):
@@ -336,12 +339,14 @@ def prepare_session(
             retried += 1
             continue
         failed += 1
-        status = "network error" if req.status == 0 else str(req.status)
+        aborted = aborted_at_leave(req, moments) is not None
+        status = "aborted as the user left" if aborted else "network error" if req.status == 0 else str(req.status)
         page = locate.at(req.timestamp_ms)[0]
         derived(f"net:{req.timestamp_ms}:{req.endpoint}:{req.status}", req.timestamp_ms, "request_failed", "recording",
                 detail=f"{req.method} {request_display(req.url, page)} {status}".strip(),
                 facts={"status": req.status, "endpoint": req.endpoint, "route": route_template(req.url),
                        "auto_recovered": recovered, "request_url": req.url, "method": req.method,
+                       "aborted_at_leave": aborted,
                        "first_party": not page or site_of(req.url) in ("", site_of(page))})
     stats["requests_failed"] = failed
     stats["requests_retried_automatically"] = retried

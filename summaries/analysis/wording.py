@@ -49,8 +49,8 @@ SUCCESS_CLASSES = frozenset({"success", "ok", "saved", "positive", "confirmation
 LOADING_CLASSES = frozenset({"spinner", "loading", "loader", "skeleton", "busy", "throbber", "shimmer"})
 # Class names that hide an element in most CSS frameworks.
 HIDING_CLASSES = frozenset({"hidden", "is-hidden", "d-none", "invisible", "hide", "is-invisible"})
-TOAST_CLASSES = frozenset({"toast", "toaster", "snackbar", "notification", "notifications", "notice", "flash",
-                           "alert", "message", "messages", "callout", "banner"})
+TOAST_CLASSES = frozenset({"toast", "toaster", "snackbar", "notification", "notice", "flash", "alert", "callout",
+                           "banner"})
 
 
 @lru_cache(maxsize=8192)
