@@ -106,6 +106,15 @@ class Shopper:
             await self.settle()
         return clicked_at
 
+    async def click_in_place(self, times: int = 3) -> int:
+        """Click where the mouse is, several times in quick succession (a burst of frustration); returns how many."""
+        for _ in range(times):
+            await self.page.mouse.down()
+            await asyncio.sleep(self.rng.uniform(0.04, 0.09))
+            await self.page.mouse.up()
+            await asyncio.sleep(self.rng.uniform(0.12, 0.3))
+        return times
+
     async def click_nth(self, selector: str, index: int, navigates: bool = False) -> float:
         """Click the index-th element matching selector."""
         tag = f"corpus-pick-{self.rng.randint(0, 10**9)}"
