@@ -266,14 +266,7 @@ class CrmVisit(Visit):
             return True
         if DEAD_ICON_BUTTON not in self.faults:
             raise RuntimeError(f"{what} did nothing although the toolbar works")
-        clicks = 1
-        for _ in range(self.rng.randint(1, 3)):
-            await s.pause(1.5, 4)
-            if self.rng.random() < 0.5:
-                clicks += await s.click_in_place(3)
-            else:
-                await s.click(button)
-                clicks += 1
+        clicks = 1 + await s.click_again(button)
         await s.idle(3, 8)
         if self.gives_up:
             self.record.mark(DEAD_ICON_BUTTON, BLOCKING, first_click,

@@ -115,6 +115,18 @@ class Shopper:
             await asyncio.sleep(self.rng.uniform(0.12, 0.3))
         return times
 
+    async def click_again(self, selector: str) -> int:
+        """Click a button that did nothing again, one to three more times, now and then in a burst; returns how many."""
+        clicks = 0
+        for _ in range(self.rng.randint(1, 3)):
+            await self.pause(1.5, 4)
+            if self.rng.random() < 0.5:
+                clicks += await self.click_in_place(3)
+            else:
+                await self.click(selector)
+                clicks += 1
+        return clicks
+
     async def click_nth(self, selector: str, index: int, navigates: bool = False) -> float:
         """Click the index-th element matching selector."""
         tag = f"corpus-pick-{self.rng.randint(0, 10**9)}"

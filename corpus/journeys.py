@@ -122,14 +122,7 @@ async def add_from_product_page(trip: Trip, product: catalog.Product) -> bool:
     if DEAD_BUTTON not in trip.faults:
         raise RuntimeError("Add to cart showed no confirmation although the button works")
     # Nothing happened: click again, sometimes in a burst of frustration.
-    clicks = 1
-    for _ in range(trip.rng.randint(1, 3)):
-        await s.pause(1.5, 4)
-        if trip.rng.random() < 0.5:
-            clicks += await s.click_in_place(3)
-        else:
-            await s.click("#add-to-cart")
-            clicks += 1
+    clicks = 1 + await s.click_again("#add-to-cart")
     await s.idle(3, 9)
     if trip.variant == WORKAROUND:
         await s.back()

@@ -73,6 +73,14 @@ class DemoServer(ThreadingHTTPServer):
         """The port the app listens on."""
         return self.server_address[1]
 
+    def serve_until_interrupted(self, banner: str) -> None:
+        """Print where the app is and serve in this thread until Ctrl-C."""
+        print(banner, flush=True)
+        try:
+            self.serve_forever()
+        except KeyboardInterrupt:
+            pass
+
     def start_in_thread(self, name: str) -> DemoServer:
         """Serve on a background thread; stop with .shutdown()."""
         threading.Thread(target=self.serve_forever, name=name, daemon=True).start()

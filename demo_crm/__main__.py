@@ -18,11 +18,8 @@ def main() -> None:
     args = parser.parse_args()
     config = CrmConfig(posthog_host=args.recap_url.rstrip("/"), posthog_token=args.token, default_faults=args.faults)
     server = CrmServer((args.host, args.port), config)
-    print(f"Demo CRM on http://{args.host}:{server.port}/ sending analytics to {config.posthog_host}", flush=True)
-    try:
-        server.serve_forever()
-    except KeyboardInterrupt:
-        pass
+    server.serve_until_interrupted(
+        f"Demo CRM on http://{args.host}:{server.port}/ sending analytics to {config.posthog_host}")
 
 
 if __name__ == "__main__":

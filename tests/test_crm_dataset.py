@@ -7,7 +7,6 @@ import re
 from datetime import datetime
 
 import pytest
-from django.core.management import call_command
 
 from corpus.evidence import (
     attribute_changes,
@@ -21,8 +20,8 @@ from corpus.evidence import (
 )
 from corpus.stats import dataset_stats
 from demo_crm.faults import ALL_FAULTS, FAULT_COOKIE
-from summaries.models import Organization, Project, Session
 from tests.conftest import ROOT
+from tests.corpus_sessions import import_dataset
 
 SAMPLE = ROOT / "sample_data" / "crm"
 SESSIONS = SAMPLE / "sessions.jsonl.gz"
@@ -144,14 +143,9 @@ def section_at(events: list[dict], at_ms: float) -> str:
 
 
 @pytest.mark.django_db
-def test_dataset_imports_cleanly(capsys):
-    org = Organization.objects.create(name="Sample", slug="sample")
-    project = Project.objects.create(organization=org, name="CRM sample")
-    call_command("import_sessions", str(SESSIONS), project=str(project.pk), no_progress=True)
-    out = capsys.readouterr().out
-    assert "skipped: 0" in out, out
+def test_dataset_imports_cleanly():
+    imported = import_dataset(SESSIONS, "CRM sample")
     rows = labels()
-    imported = {s.session_id: s for s in Session.objects.filter(project=project)}
     assert set(imported) == {r["session_id"] for r in rows}
     for row in rows:
         session = imported[row["session_id"]]

@@ -2,60 +2,27 @@
 live Recap."""
 from __future__ import annotations
 
-import asyncio
-import os
-from datetime import datetime
-
 import pytest
-from django.conf import settings
 
 from corpus.apps import CRM
 from corpus.crm_visit import CLOSES_TAB, RECOVERS
 from corpus.evidence import attribute_changes, exceptions, network_requests
-from corpus.export import session_events, wait_until_processed
-from corpus.recap_server import RecapServer, recording_env
-from corpus.runner import play_all
-from corpus.truth import JourneySpec, label_row
+from corpus.truth import JourneySpec
 from demo_crm.faults import SAVE_FAILS, SLOW_VIEW, WIDGET_NOISE
-from summaries.models import Organization, Project, Session
-from tests import conftest
+from tests.corpus_recording import ms, recorded_journeys
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
-
-
-def ms(value: datetime) -> float:
-    """A datetime as epoch milliseconds."""
-    return value.timestamp() * 1000
 
 
 @pytest.fixture
 def recorded(transactional_db, tmp_path):
     """Two short CRM journeys (a save that fails once, a view left while loading) recorded through a live Recap."""
-    org = Organization.objects.create(name="CRM corpus test", slug="crm-corpus-test")
-    project = Project.objects.create(organization=org, name="CRM")
-    # The same var dir and database as this test process, so it reads what Recap wrote.
-    env = recording_env(settings.VAR_DIR, dict(os.environ, DATABASE_URL=conftest.test_database_url()), keep_services=True)
-    server = RecapServer(env, log_dir=tmp_path / "logs").start()
-    crm = CRM.serve(server.url, project.capture_token)
     specs = [
         JourneySpec("create_customer", [SAVE_FAILS], seed=11, variant=RECOVERS, pace=0.08),
         JourneySpec("check_customer", [SLOW_VIEW, WIDGET_NOISE], seed=12, variant=CLOSES_TAB, pace=0.15),
     ]
-    try:
-        records = asyncio.run(play_all(CRM.url(crm), specs, parallel=2, app=CRM))
-        for record in records:
-            assert not record.error, f"{record.spec.name} broke: {record.error}"
-            assert len(record.session_ids) == 1
-        wait_until_processed(project, [r.session_ids[0] for r in records], timeout=120)
-        out = {}
-        for record in records:
-            session = Session.objects.get(project=project, session_id=record.session_ids[0])
-            out[record.spec.journey] = (label_row(record, session.session_id, session.start_time.timestamp(),
-                                                  CRM.observed_marks), session, session_events(session))
+    with recorded_journeys(CRM, specs, tmp_path, parallel=2) as out:
         yield out
-    finally:
-        crm.shutdown()
-        server.stop()
 
 
 def test_crm_journeys_record_what_their_labels_claim(recorded):
