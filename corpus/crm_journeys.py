@@ -20,6 +20,7 @@ NEW_COMPANIES = [("Hofmann Gerüstbau GmbH", "Handwerk"), ("Sander Feinkost e.K.
                  ("Haas Holzbau GmbH", "Handwerk"), ("Ludwig Laborbedarf KG", "Gesundheit")]
 QUOTE_ITEMS = [("Beratung (Stunde)", "120,00"), ("Einrichtungspauschale", "890,00"), ("Schulung (Tag)", "1.450,00"),
                ("Lizenz pro Nutzer / Jahr", "348,00"), ("Wartung (Monat)", "450,00")]
+QUOTE_TITLES = ["Wartungsvertrag", "Schulung Vertrieb", "Einrichtung und Lizenzen", "Supportpaket"]
 REPLIES = ["Vielen Dank für Ihre Nachricht. Wir haben das Problem behoben, bitte prüfen Sie es noch einmal.",
            "Guten Tag, die Einstellung ist jetzt korrigiert. Melden Sie sich gern, falls noch etwas fehlt.",
            "Danke für den Hinweis, das ist erledigt. Viele Grüße aus dem Support"]
@@ -174,7 +175,7 @@ async def create_quote(visit: CrmVisit) -> None:
     await s.pause(1, 3)
     await s.page.select("#f-kunde_id", str(customer["id"]))
     await s.page.keyboard.press("Escape")
-    await s.type("#f-titel", rng.choice(["Wartungsvertrag", "Schulung Vertrieb", "Einrichtung und Lizenzen", "Supportpaket"]))
+    await s.type("#f-titel", rng.choice(QUOTE_TITLES))
     due = date.today() + timedelta(days=rng.choice([14, 30, 30, 45]))
     await s.type("#f-gueltig_bis", due.strftime("%d.%m.%Y"), typo_chance=0.0)
     for row, (text, price) in enumerate(rng.sample(QUOTE_ITEMS, k=rng.randint(1, 2)), start=1):
@@ -238,7 +239,9 @@ async def close_ticket(visit: CrmVisit) -> None:
         await after_giving_up(visit, "tickets")
         return
     await s.read(2, 6)
-    open_count = await s.evaluate("() => [...document.querySelectorAll('#tickets tbody tr')].filter(r => r.textContent.includes('Offen')).length", default=0)
+    open_count = await s.evaluate(
+        "() => [...document.querySelectorAll('#tickets tbody tr')].filter(r => r.textContent.includes('Offen')).length",
+        default=0)
     if open_count and rng.random() < 0.7:
         await s.click("#ticket-status")
         await s.pause(0.6, 1.5)

@@ -106,7 +106,8 @@ class CrmVisit(Visit):
             found = await self.shopper.evaluate(
                 "() => { const seen = window.__corpusSeen = window.__corpusSeen || new WeakSet();"
                 " const t = [...document.querySelectorAll('#toasts .toast')].find(t => !seen.has(t));"
-                " if (!t) return null; seen.add(t); return [t.getAttribute('role'), t.querySelector('.toast-text').textContent]; }")
+                " if (!t) return null; seen.add(t);"
+                " return [t.getAttribute('role'), t.querySelector('.toast-text').textContent]; }")
             if found:
                 return found[0], found[1]
             await asyncio.sleep(0.2)
@@ -162,7 +163,8 @@ class CrmVisit(Visit):
         await self.open_section(section)
         await self.view_ready()
         await s.read(3, 9)
-        tables = {"kunden": ("#customers", "/kunden/"), "angebote": ("#quotes", "/angebote/"), "tickets": ("#tickets", "/tickets/")}
+        tables = {"kunden": ("#customers", "/kunden/"), "angebote": ("#quotes", "/angebote/"),
+                  "tickets": ("#tickets", "/tickets/")}
         if section in tables and self.rng.random() < 0.7:
             await self.open_row(*tables[section])
             await self.view_ready()
@@ -173,10 +175,11 @@ class CrmVisit(Visit):
     async def press_save(self, icon_chance: float = 0.3) -> float:
         """Press the form's "Speichern" button, or now and then the floppy icon at the top of the form."""
         s = self.shopper
-        icon = await s.evaluate("() => !!document.querySelector('.form-head button[aria-label=\"Speichern\"]')", default=False)
+        icon_button = '.form-head button[aria-label="Speichern"]'
+        icon = await s.evaluate(f"() => !!document.querySelector('{icon_button}')", default=False)
         await self.seen_toasts()
         if icon and self.rng.random() < icon_chance:
-            return await s.click('.form-head button[aria-label="Speichern"]')
+            return await s.click(icon_button)
         return await s.click("#save-button")
 
     async def save_form(self, correct: tuple[str, str] | None = None, bad_values: list[str] | None = None,
@@ -224,7 +227,8 @@ class CrmVisit(Visit):
         """A field marked invalid: retype it the way the check wants, or try other spellings and give up."""
         s = self.shopper
         selector, good = correct
-        label = await s.evaluate(f"() => document.querySelector('label[for=\"{selector[1:]}\"]').textContent", default="field")
+        label = await s.evaluate(f"() => document.querySelector('label[for=\"{selector[1:]}\"]').textContent",
+                                 default="field")
         message = await s.evaluate(f"() => document.querySelector('{selector}-error').textContent", default="")
         tries = 1
         attempts = bad_values[: (self.rng.randint(1, 2) if self.gives_up else self.rng.randint(0, 1))]

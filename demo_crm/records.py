@@ -84,7 +84,8 @@ def seed_records(seed: int = 1024) -> dict[str, dict[int, dict]]:
         plz, city = rng.choice(CITIES)
         cid = FIRST_CUSTOMER + offset
         customers[cid] = {
-            "id": cid, "name": f"{name} {form}", "branche": branch, "strasse": f"{rng.choice(STREETS)} {rng.randint(1, 120)}",
+            "id": cid, "name": f"{name} {form}", "branche": branch,
+            "strasse": f"{rng.choice(STREETS)} {rng.randint(1, 120)}",
             "plz": plz, "ort": city, "ust_id": _vat(rng), "status": rng.choice(CUSTOMER_STATUS),
             "umsatz_cents": rng.choice([0, 50300, 450000, 1289050, 2375000, 880000, 6120000, 99900]),
             "kunde_seit": (today - timedelta(days=rng.randint(30, 2400))).isoformat(), "kontakt": _person(rng),

@@ -204,7 +204,8 @@ def test_slow_views_show_a_loading_state_for_at_least_three_seconds(sessions):
             ms, node = started[0]
             done = [m for m, n, value in busy if n == node and value == "false" and m > ms]
             assert not done or done[0] - ms >= 3000, where
-            slow = [r for r in requests if VIEW_API.search(path(r.url)) and abs(r.at_ms - at) < 2000 and r.duration_ms >= 3000]
+            slow = [r for r in requests
+                    if VIEW_API.search(path(r.url)) and abs(r.at_ms - at) < 2000 and r.duration_ms >= 3000]
             if bucket == "non_blocking":
                 assert done and any(r.status == 200 for r in slow), where
             else:
