@@ -150,10 +150,13 @@ class CrmVisit(Visit):
     async def open_row(self, table: str, path_prefix: str) -> None:
         """Open one of the records listed in a table, chosen at random."""
         s = self.shopper
-        count = await s.evaluate(f"() => document.querySelectorAll('{table} tbody a[data-link]').length", default=0)
-        if not count:
+        # Aim by the row's own link (hrefs are unique), so the page is not marked up for the pick.
+        hrefs = await s.evaluate(
+            f"() => [...document.querySelectorAll('{table} tbody a[data-link]')].map(a => a.getAttribute('href'))",
+            default=[])
+        if not hrefs:
             return
-        await s.click_nth(f"{table} tbody a[data-link]", self.rng.randrange(count))
+        await s.click(f'{table} tbody a[href="{self.rng.choice(hrefs)}"]')
         await self.wait_for_path(f"^{path_prefix}\\d+$")
 
     async def browse_elsewhere(self, avoid: set[str]) -> None:
