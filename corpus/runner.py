@@ -28,7 +28,7 @@ async def play(browser, app_url: str, spec: JourneySpec, app: CorpusApp = SHOP) 
         await visit.remember_session()
         await visit.leave()
     except Exception as exc:  # one broken journey must not stop the others; it is reported and left out
-        record.error = f"{type(exc).__name__}: {exc}\n{traceback.format_exc(limit=4)}"
+        record.error = f"{type(exc).__name__}: {exc} (page: {page.url})\n{traceback.format_exc(limit=4)}"
     finally:
         record.ended_at = time.time()
         log.close()
