@@ -2,9 +2,10 @@
 
     .venv/bin/python bench/bench_summaries.py [--data PATH ...] [--labels FILE] [--tolerance 10]
 
-With no --data it uses the bundled sample corpus (sample_data/) when present, else sessions built by the
-test builders. Sessions are imported into a throw-away embedded install (SQLite + embedded Redis under a
-temp folder) with `import_sessions`, then prepared exactly as the summarize task does.
+With no --data it uses the shop's sample corpus (sample_data/sessions.jsonl.gz) when present, else sessions built
+by the test builders; the CRM set in sample_data/crm/ is held out and used only when named with --data. Sessions
+are imported into a throw-away embedded install (SQLite + embedded Redis under a temp folder) with
+`import_sessions`, then prepared exactly as the summarize task does.
 
 Prints, per session (median and max):
   - Recap's prompt tokens (the delimited data block, and the full prompt with instructions),
@@ -130,8 +131,10 @@ def main() -> None:
     data = [Path(p) for p in (args.data or [])]
     if args.install:
         data = []
-    elif not data and (ROOT / "sample_data").is_dir() and any((ROOT / "sample_data").rglob("*.*")):
-        data = [ROOT / "sample_data"]
+    elif not data and (ROOT / "sample_data" / "sessions.jsonl.gz").exists():
+        # The shop's set; the CRM's (sample_data/crm/) is held out and benched only when named with --data.
+        data = [ROOT / "sample_data" / "sessions.jsonl.gz"]
+        args.labels = args.labels or str(ROOT / "sample_data" / "labels.jsonl")
     labels_path = Path(args.labels) if args.labels else None
     if data:
         if labels_path is None:

@@ -1,1 +1,1 @@
-"""Sample corpus: scripted shopper journeys in Chromium, recorded by posthog-js into Recap, exported as a dataset."""
+"""Sample corpora: scripted journeys on the demo apps (shop, CRM) in Chromium, recorded by posthog-js into Recap."""

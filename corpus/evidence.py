@@ -94,3 +94,31 @@ def start_ms(events: list[dict]) -> float:
     times = [datetime.fromisoformat(e["timestamp"].replace("Z", "+00:00")).timestamp() * 1000 for e in events]
     times += [r["timestamp"] for r in rrweb_events(events) if "timestamp" in r]
     return min(times)
+
+
+def attribute_changes(events: list[dict], name: str) -> list[tuple[float, int, str | None]]:
+    """(ms, node id, new value) of every recorded change of one attribute (rrweb records only real changes)."""
+    return [(r["timestamp"], change["id"], change["attributes"][name])
+            for r in rrweb_events(events)
+            if r.get("type") == INCREMENTAL and r["data"].get("source") == MUTATION
+            for change in r["data"].get("attributes") or [] if name in (change.get("attributes") or {})]
+
+
+def nodes_added(events: list[dict], attribute: str, value: str) -> list[float]:
+    """Times (ms) at which an element with attribute=value entered the page (a full snapshot or a mutation)."""
+    found = []
+
+    def walk(node: dict, at: float) -> None:
+        """Collect matches in a serialized node and its children."""
+        if (node.get("attributes") or {}).get(attribute) == value:
+            found.append(at)
+        for child in node.get("childNodes") or []:
+            walk(child, at)
+
+    for r in rrweb_events(events):
+        if r.get("type") == FULL_SNAPSHOT:
+            walk(r["data"].get("node") or {}, r["timestamp"])
+        elif r.get("type") == INCREMENTAL and r["data"].get("source") == MUTATION:
+            for add in r["data"].get("adds") or []:
+                walk(add.get("node") or {}, r["timestamp"])
+    return found

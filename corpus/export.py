@@ -4,10 +4,10 @@ from __future__ import annotations
 import gzip
 import json
 import time
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from pathlib import Path
 
-from corpus.truth import JourneyRecord, label_row
+from corpus.truth import JourneyRecord, Mark, label_row
 
 SESSIONS_FILE = "sessions.jsonl.gz"
 LABELS_FILE = "labels.jsonl"
@@ -92,8 +92,12 @@ def session_events(session) -> list[dict]:
     return out
 
 
-def export_dataset(project, records: list[JourneyRecord], out_dir: Path) -> dict:
-    """Write sessions.jsonl.gz and labels.jsonl for the journeys that played through; returns counts."""
+def export_dataset(project, records: list[JourneyRecord], out_dir: Path,
+                   observed: Callable[[JourneyRecord], list[Mark]] | None = None) -> dict:
+    """Write sessions.jsonl.gz and labels.jsonl for the journeys that played through; returns counts.
+
+    `observed` labels what the browser saw in the app's terms (default: the shop's; see label_row).
+    """
     from summaries.models import Session
 
     out_dir.mkdir(parents=True, exist_ok=True)
@@ -111,7 +115,7 @@ def export_dataset(project, records: list[JourneyRecord], out_dir: Path) -> dict
                 continue
             for event in session_events(session):
                 sink.write(json.dumps(event, separators=(",", ":"), ensure_ascii=False) + "\n")
-            labels.append(label_row(record, session.session_id, session.start_time.timestamp()))
+            labels.append(label_row(record, session.session_id, session.start_time.timestamp(), observed))
     tmp.replace(out_dir / SESSIONS_FILE)
     (out_dir / LABELS_FILE).write_text("".join(json.dumps(row) + "\n" for row in labels))
     return {"sessions": len(labels), "skipped": skipped}

@@ -1,10 +1,11 @@
-"""Regenerate the sample dataset: play the planned journeys in Chromium against a live Recap and the shop, export.
+"""Regenerate a sample dataset: play the planned journeys in Chromium against a live Recap and a sample app, export.
 
-    .venv/bin/python -m corpus.generate --out sample_data [--parallel 6] [--limit N] [--pace 1.0]
+    .venv/bin/python -m corpus.generate [--app shop|crm] [--out DIR] [--parallel 6] [--limit N] [--pace 1.0]
 
-Starts a throwaway embedded Recap (gunicorn + an ingestion worker) under --var-dir, the demo shop with posthog-js
-pointed at it, plays the journeys several at a time (each in its own incognito context, so its own posthog
-session), waits until Recap has processed everything, and writes sessions.jsonl.gz and labels.jsonl.
+Starts a throwaway embedded Recap (gunicorn + an ingestion worker) under --var-dir, the sample app (the demo shop
+by default, or the demo CRM) with posthog-js pointed at it, plays the journeys several at a time (each in its own
+incognito context, so its own posthog session), waits until Recap has processed everything, and writes
+sessions.jsonl.gz and labels.jsonl (by default to sample_data/ for the shop, sample_data/crm/ for the CRM).
 """
 from __future__ import annotations
 
@@ -22,10 +23,12 @@ from pathlib import Path
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     """Command-line options."""
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--out", type=Path, default=Path("sample_data"), help="where to write the dataset")
+    parser.add_argument("--app", choices=["shop", "crm"], default="shop", help="which sample app to record")
+    parser.add_argument("--out", type=Path, default=None,
+                        help="where to write the dataset (default: sample_data, or sample_data/crm for the CRM)")
     parser.add_argument("--parallel", type=int, default=6, help="journeys played at once")
     parser.add_argument("--limit", type=int, default=0, help="play only the first N planned journeys")
-    parser.add_argument("--seed", type=int, default=2026)
+    parser.add_argument("--seed", type=int, default=None, help="plan seed (default: the app's own)")
     parser.add_argument("--pace", type=float, default=1.0, help="scale of every journey's planned pace (1.0 = as planned)")
     parser.add_argument("--var-dir", type=Path, default=None, help="Recap's throwaway install (default: a temp dir)")
     parser.add_argument("--export-only", action="store_true",
@@ -46,29 +49,30 @@ def main(argv: list[str] | None = None) -> int:
     import django
 
     django.setup()
-    from corpus.browser import SHOP_HOST
+    from corpus.apps import APPS
     from corpus.export import export_dataset, wait_until_processed
-    from corpus.plan import dataset_plan
     from corpus.runner import play_all, read_records, write_records
-    from demo_shop.server import ShopConfig, start_in_thread
     from summaries.models import Organization, Project
+
+    app = APPS[args.app]
+    out = args.out or app.default_out
 
     if args.export_only:
         if args.var_dir is None or not (var_dir / "journeys.jsonl").exists():
             raise SystemExit("--export-only needs the --var-dir of an earlier run (with its journeys.jsonl)")
-        project = Project.objects.get(organization__slug="corpus", name="Demo shop recording")
+        project = Project.objects.get(organization__slug="corpus", name=app.project_name)
         try:
-            result = export_dataset(project, read_records(var_dir / "journeys.jsonl"), args.out)
+            result = export_dataset(project, read_records(var_dir / "journeys.jsonl"), out, app.observed_marks)
         finally:
             from config import embedded_redis
 
             embedded_redis.stop(var_dir)
         for line in result["skipped"]:
             print("skipped:", line)
-        print(describe(args.out))
+        print(describe(out))
         return 0
 
-    specs = dataset_plan(args.seed)
+    specs = app.plan(app.default_seed if args.seed is None else args.seed)
     if args.limit:
         specs = specs[: args.limit]
     for spec in specs:
@@ -77,10 +81,10 @@ def main(argv: list[str] | None = None) -> int:
     signal.signal(signal.SIGTERM, _interrupt)
     server = RecapServer(env).start()
     org, _ = Organization.objects.get_or_create(slug="corpus", defaults={"name": "Corpus recording"})
-    project, _ = Project.objects.get_or_create(organization=org, name="Demo shop recording")
-    shop = start_in_thread(ShopConfig(posthog_host=server.url, posthog_token=project.capture_token))
-    shop_url = f"http://{SHOP_HOST}:{shop.port}"
-    print(f"Recap at {server.url} (var dir {var_dir}), shop at {shop_url}; playing {len(specs)} journeys, "
+    project, _ = Project.objects.get_or_create(organization=org, name=app.project_name)
+    app_server = app.serve(server.url, project.capture_token)
+    app_url = app.url(app_server)
+    print(f"Recap at {server.url} (var dir {var_dir}), {app.name} at {app_url}; playing {len(specs)} journeys, "
           f"{args.parallel} at a time", flush=True)
     started = time.time()
     done = 0
@@ -94,27 +98,27 @@ def main(argv: list[str] | None = None) -> int:
               f"{record.ended_at - record.started_at:.0f}s {status}", flush=True)
 
     try:
-        records = asyncio.run(play_all(shop_url, specs, parallel=args.parallel, on_done=report))
+        records = asyncio.run(play_all(app_url, specs, parallel=args.parallel, on_done=report, app=app))
         retry = [r.spec for r in records if r.error]
         if retry:
             print(f"Replaying {len(retry)} failed journey(s) with new seeds", flush=True)
             for spec in retry:
                 spec.seed += 100_000
-            replayed = asyncio.run(play_all(shop_url, retry, parallel=args.parallel, on_done=report))
+            replayed = asyncio.run(play_all(app_url, retry, parallel=args.parallel, on_done=report, app=app))
             records = [r for r in records if not r.error] + replayed
         write_records(var_dir / "journeys.jsonl", records)
         session_ids = [r.session_ids[0] for r in records if not r.error and len(r.session_ids) == 1]
         wait_until_processed(project, session_ids)
-        result = export_dataset(project, records, args.out)
+        result = export_dataset(project, records, out, app.observed_marks)
     finally:
-        shop.shutdown()
+        app_server.shutdown()
         server.stop()
         from config import embedded_redis
 
         embedded_redis.stop(var_dir)  # the embedded Redis outlives its clients otherwise
     for line in result["skipped"]:
         print("skipped:", line)
-    print(describe(args.out))
+    print(describe(out))
     return 0 if result["sessions"] else 1
 
 

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import asyncio
+import json
 import logging
 import random
 import time
@@ -96,6 +97,12 @@ class Shopper:
         log.debug("click %s%s", selector, " (navigates)" if navigates else "")
         await self.hover(selector)
         await self.pause(0.15, 0.6)
+        for _ in range(3):
+            # A busy machine can stall a smooth scroll mid-way and move the target from under the mouse: re-aim,
+            # as a person does, rather than click whatever is there now.
+            if await self.on_target(selector):
+                break
+            await self.hover(selector)
         waiter = asyncio.ensure_future(self.page.waitForNavigation({"timeout": 30000})) if navigates else None
         clicked_at = time.time()
         await self.page.mouse.down()
@@ -105,6 +112,34 @@ class Shopper:
             await waiter
             await self.settle()
         return clicked_at
+
+    async def on_target(self, selector: str) -> bool:
+        """Whether the mouse is over the element (read from the page, which it does not change)."""
+        return bool(await self.evaluate(
+            f"() => {{ const target = document.querySelector({json.dumps(selector)});"
+            f" const under = document.elementFromPoint({self.x}, {self.y});"
+            " return !target || (!!under && target.contains(under)); }", default=True))
+
+    async def click_in_place(self, times: int = 3) -> int:
+        """Click where the mouse is, several times in quick succession (a burst of frustration); returns how many."""
+        for _ in range(times):
+            await self.page.mouse.down()
+            await asyncio.sleep(self.rng.uniform(0.04, 0.09))
+            await self.page.mouse.up()
+            await asyncio.sleep(self.rng.uniform(0.12, 0.3))
+        return times
+
+    async def click_again(self, selector: str) -> int:
+        """Click a button that did nothing again, one to three more times, now and then in a burst; returns how many."""
+        clicks = 0
+        for _ in range(self.rng.randint(1, 3)):
+            await self.pause(1.5, 4)
+            if self.rng.random() < 0.5:
+                clicks += await self.click_in_place(3)
+            else:
+                await self.click(selector)
+                clicks += 1
+        return clicks
 
     async def click_nth(self, selector: str, index: int, navigates: bool = False) -> float:
         """Click the index-th element matching selector."""

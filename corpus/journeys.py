@@ -5,10 +5,9 @@ import asyncio
 import random
 import time
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
 
-from corpus.human import Shopper
-from corpus.truth import BLOCKING, NON_BLOCKING, JourneyRecord
+from corpus.truth import BLOCKING, NON_BLOCKING
+from corpus.visit import Visit
 from demo_shop import catalog
 from demo_shop.faults import CONFUSING_VALIDATION, DEAD_BUTTON, PAYMENT_500
 
@@ -28,40 +27,8 @@ CITIES = [("London", "N1 9GU"), ("Leeds", "LS1 4DY"), ("Bristol", "BS1 5TR"), ("
 STREETS = ["Market Street", "Hill Road", "Station Lane", "Church Walk", "Park Avenue", "Mill Close"]
 
 
-@dataclass
-class Trip:
-    """One journey in progress: the shopper, the shop's URL, the record being written, and the seeded rng."""
-
-    shopper: Shopper
-    shop_url: str
-    record: JourneyRecord
-    rng: random.Random
-
-    @property
-    def faults(self) -> set[str]:
-        """The faults injected into this session."""
-        return set(self.record.spec.faults)
-
-    @property
-    def variant(self) -> str:
-        """How the shopper reacts to a fault that leaves a way round (gives up or works around it)."""
-        return self.record.spec.variant
-
-    def url(self, path: str) -> str:
-        """An absolute shop URL."""
-        return self.shop_url.rstrip("/") + path
-
-    async def remember_session(self) -> None:
-        """Note posthog-js's session id (it can only be read once posthog has loaded)."""
-        page = self.shopper.page
-        for _ in range(50):
-            sid = await page.evaluate("() => window.posthog && window.posthog.get_session_id ? window.posthog.get_session_id() : null")
-            if sid:
-                if sid not in self.record.session_ids:
-                    self.record.session_ids.append(sid)
-                return
-            await asyncio.sleep(0.2)
-        raise RuntimeError("posthog-js did not start on the shop page (no session id after 10 s)")
+class Trip(Visit):
+    """One shop journey in progress, with the shop's own ways of telling what happened."""
 
     async def toast_appears(self, timeout: float = 2.5) -> bool:
         """True when the 'Added to your cart' toast shows up."""
@@ -155,19 +122,7 @@ async def add_from_product_page(trip: Trip, product: catalog.Product) -> bool:
     if DEAD_BUTTON not in trip.faults:
         raise RuntimeError("Add to cart showed no confirmation although the button works")
     # Nothing happened: click again, sometimes in a burst of frustration.
-    clicks = 1
-    for _ in range(trip.rng.randint(1, 3)):
-        await s.pause(1.5, 4)
-        if trip.rng.random() < 0.5:
-            for _ in range(3):
-                await s.page.mouse.down()
-                await asyncio.sleep(trip.rng.uniform(0.04, 0.09))
-                await s.page.mouse.up()
-                await asyncio.sleep(trip.rng.uniform(0.12, 0.3))
-                clicks += 1
-        else:
-            await s.click("#add-to-cart")
-            clicks += 1
+    clicks = 1 + await s.click_again("#add-to-cart")
     await s.idle(3, 9)
     if trip.variant == WORKAROUND:
         await s.back()
@@ -289,13 +244,6 @@ async def pay_outcome(trip: Trip) -> None:
         await s.idle(3, 10)
         await s.click("#pay-button")
     trip.record.outcome = "failed"
-
-
-async def leave(trip: Trip) -> None:
-    """Stop: let posthog-js flush, then close the tab's page as a person closes a tab."""
-    await asyncio.sleep(2.5)
-    await trip.shopper.page.goto("about:blank")
-    await asyncio.sleep(1.5)
 
 
 # -- journeys -------------------------------------------------------------------------------------------------

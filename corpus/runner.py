@@ -1,4 +1,4 @@
-"""Play journeys against a running shop, several at once, each in its own incognito browser context."""
+"""Play journeys against a running sample app, several at once, each in its own incognito browser context."""
 from __future__ import annotations
 
 import asyncio
@@ -9,29 +9,29 @@ import traceback
 from collections.abc import Callable
 from pathlib import Path
 
+from corpus.apps import SHOP, CorpusApp
 from corpus.browser import launch_browser, new_shopper_page
 from corpus.human import Shopper
-from corpus.journeys import JOURNEYS, Trip, leave
 from corpus.truth import JourneyRecord, JourneySpec
-from demo_shop.faults import cookie_value
 
 JOURNEY_TIMEOUT = 15 * 60
 
 
-async def play(browser, shop_url: str, spec: JourneySpec) -> JourneyRecord:
+async def play(browser, app_url: str, spec: JourneySpec, app: CorpusApp = SHOP) -> JourneyRecord:
     """Play one journey in a fresh incognito context and return what happened."""
     record = JourneyRecord(spec=spec, started_at=time.time())
-    page, log, context = await new_shopper_page(browser, shop_url, cookie_value(spec.faults))
+    page, log, context = await new_shopper_page(browser, app_url, app.fault_cookie(spec), app.fault_cookie_name)
     rng = random.Random(spec.seed)
-    trip = Trip(Shopper(page, rng, pace=spec.pace), shop_url, record, rng)
+    visit = app.visit_class(Shopper(page, rng, pace=spec.pace), app_url, record, rng, log)
     try:
-        await asyncio.wait_for(JOURNEYS[spec.journey](trip), timeout=JOURNEY_TIMEOUT)
-        await trip.remember_session()
-        await leave(trip)
+        await asyncio.wait_for(app.journeys[spec.journey](visit), timeout=JOURNEY_TIMEOUT)
+        await visit.remember_session()
+        await visit.leave()
     except Exception as exc:  # one broken journey must not stop the others; it is reported and left out
-        record.error = f"{type(exc).__name__}: {exc}\n{traceback.format_exc(limit=4)}"
+        record.error = f"{type(exc).__name__}: {exc} (page: {page.url})\n{traceback.format_exc(limit=4)}"
     finally:
         record.ended_at = time.time()
+        log.close()
         record.observations = list(log.observations)
         try:
             await context.close()
@@ -40,8 +40,8 @@ async def play(browser, shop_url: str, spec: JourneySpec) -> JourneyRecord:
     return record
 
 
-async def play_all(shop_url: str, specs: list[JourneySpec], parallel: int = 6,
-                   on_done: Callable[[JourneyRecord], None] | None = None) -> list[JourneyRecord]:
+async def play_all(app_url: str, specs: list[JourneySpec], parallel: int = 6,
+                   on_done: Callable[[JourneyRecord], None] | None = None, app: CorpusApp = SHOP) -> list[JourneyRecord]:
     """Play every spec, `parallel` at a time, each worker with its own browser; records in spec order."""
     queue: asyncio.Queue[tuple[int, JourneySpec]] = asyncio.Queue()
     for item in enumerate(specs):
@@ -56,7 +56,7 @@ async def play_all(shop_url: str, specs: list[JourneySpec], parallel: int = 6,
         try:
             while not queue.empty():
                 index, spec = queue.get_nowait()
-                record = await play(browser, shop_url, spec)
+                record = await play(browser, app_url, spec, app)
                 results[index] = record
                 if on_done:
                     on_done(record)

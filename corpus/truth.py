@@ -1,6 +1,7 @@
 """Ground truth of one journey, and the labels file rows built from it once Recap knows the session's start."""
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 
 from corpus.browser import Observation
@@ -114,10 +115,15 @@ def _marks_from_observations(observations: list[Observation]) -> list[Mark]:
     return marks
 
 
-def label_row(record: JourneyRecord, session_id: str, session_start: float) -> dict:
-    """The labels-file row of one session; times are seconds from the session's first recorded event."""
+def label_row(record: JourneyRecord, session_id: str, session_start: float,
+              observed: Callable[[JourneyRecord], list[Mark]] | None = None) -> dict:
+    """The labels-file row of one session; times are seconds from the session's first recorded event.
+
+    `observed` labels what the browser saw in the app's terms (default: the shop's).
+    """
+    seen = observed(record) if observed else marks_from_observations(record.observations, record.spec.faults)
     buckets: dict[str, list[dict]] = {BLOCKING: [], NON_BLOCKING: [], NOISE: []}
-    for mark in sorted(record.marks + marks_from_observations(record.observations, record.spec.faults), key=lambda m: m.wall_time):
+    for mark in sorted(record.marks + seen, key=lambda m: m.wall_time):
         buckets[mark.severity].append({
             "kind": mark.kind,
             "t": round(max(0.0, mark.wall_time - session_start), 2),

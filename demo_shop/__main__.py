@@ -19,11 +19,8 @@ def main() -> None:
     config = ShopConfig(posthog_host=args.recap_url.rstrip("/"), posthog_token=args.token,
                         default_faults=parse_faults(args.faults))
     server = ShopServer((args.host, args.port), config)
-    print(f"Demo shop on http://{args.host}:{server.port}/ sending analytics to {config.posthog_host}", flush=True)
-    try:
-        server.serve_forever()
-    except KeyboardInterrupt:
-        pass
+    server.serve_until_interrupted(
+        f"Demo shop on http://{args.host}:{server.port}/ sending analytics to {config.posthog_host}")
 
 
 if __name__ == "__main__":

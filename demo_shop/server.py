@@ -2,16 +2,14 @@
 from __future__ import annotations
 
 import json
-import mimetypes
 import random
-import threading
 import time
 import uuid
 from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from urllib.parse import parse_qs, urlsplit
 
+from demo_common.web import DemoHandler, DemoServer
 from demo_shop import catalog
 from demo_shop.faults import (
     CONFUSING_VALIDATION,
@@ -62,14 +60,10 @@ def render_page(name: str) -> bytes:
     return html.encode()
 
 
-class ShopHandler(BaseHTTPRequestHandler):
+class ShopHandler(DemoHandler):
     """Serves one request of the shop."""
 
     server: ShopServer
-    protocol_version = "HTTP/1.1"
-
-    def log_message(self, format: str, *args) -> None:  # noqa: A002 - signature fixed by http.server
-        """Keep the shop quiet; the journeys record what they need."""
 
     # -- plumbing ---------------------------------------------------------------------------------------------
     @property
@@ -77,45 +71,7 @@ class ShopHandler(BaseHTTPRequestHandler):
         """Faults chosen for this browser session (cookie), or the server's defaults."""
         return faults_from_cookie_header(self.headers.get("Cookie")) or self.server.config.default_faults
 
-    def send_body(self, status: int, body: bytes, content_type: str, cache: bool = False) -> None:
-        """Send a complete response."""
-        self.send_response(status)
-        self.send_header("Content-Type", content_type)
-        self.send_header("Content-Length", str(len(body)))
-        self.send_header("Cache-Control", "public, max-age=3600" if cache else "no-store")
-        self.end_headers()
-        if self.command != "HEAD":
-            self.wfile.write(body)
-
-    def send_json(self, status: int, payload: object) -> None:
-        """Send a JSON response."""
-        self.send_body(status, json.dumps(payload).encode(), "application/json")
-
-    def read_json(self) -> dict:
-        """The request's JSON body ({} when empty or not JSON)."""
-        length = int(self.headers.get("Content-Length") or 0)
-        raw = self.rfile.read(length) if length else b""
-        try:
-            data = json.loads(raw or b"{}")
-        except ValueError:
-            return {}
-        return data if isinstance(data, dict) else {}
-
-    def send_file(self, path: Path, cache: bool = True) -> None:
-        """Send a file from disk, or 404."""
-        if not path.is_file():
-            self.send_json(404, {"error": "not found"})
-            return
-        ctype = mimetypes.guess_type(path.name)[0] or "application/octet-stream"
-        if ctype.startswith("text/") or ctype.endswith("javascript"):
-            ctype += "; charset=utf-8"
-        self.send_body(200, path.read_bytes(), ctype, cache=cache)
-
     # -- routing ----------------------------------------------------------------------------------------------
-    def do_HEAD(self) -> None:  # noqa: N802 - http.server naming
-        """HEAD is GET without a body."""
-        self.do_GET()
-
     def do_GET(self) -> None:  # noqa: N802 - http.server naming
         """Pages, assets and read-only API calls."""
         url = urlsplit(self.path)
@@ -222,25 +178,15 @@ class ShopHandler(BaseHTTPRequestHandler):
         self.send_body(200, source.encode(), "text/javascript; charset=utf-8")
 
 
-class ShopServer(ThreadingHTTPServer):
+class ShopServer(DemoServer):
     """The shop, listening on one port."""
-
-    daemon_threads = True
-    allow_reuse_address = True
 
     def __init__(self, address: tuple[str, int], config: ShopConfig) -> None:
         """Bind the shop to an address with its config."""
         super().__init__(address, ShopHandler)
         self.config = config
 
-    @property
-    def port(self) -> int:
-        """The port the shop listens on."""
-        return self.server_address[1]
-
 
 def start_in_thread(config: ShopConfig, host: str = "127.0.0.1", port: int = 0) -> ShopServer:
     """Start the shop on a background thread (port 0 picks a free port); stop it with .shutdown()."""
-    server = ShopServer((host, port), config)
-    threading.Thread(target=server.serve_forever, name="demo-shop", daemon=True).start()
-    return server
+    return ShopServer((host, port), config).start_in_thread("demo-shop")

@@ -42,3 +42,16 @@ def import_labelled(chosen: dict[str, dict], tmp_path: Path) -> dict[str, Sessio
     project = Project.objects.create(organization=org, name="Shop")
     call_command("import_sessions", str(subset), "--project", str(project.pk), "--no-progress", stdout=StringIO())
     return {name: Session.objects.get(session_id=lab["session_id"]) for name, lab in chosen.items()}
+
+
+def import_dataset(sessions_file: Path, name: str) -> dict[str, Session]:
+    """Import a whole dataset file (with import_sessions) into a new project; session id -> Session.
+
+    Fails when the import skipped anything.
+    """
+    org = Organization.objects.create(name=name, slug=name.lower().replace(" ", "-"))
+    project = Project.objects.create(organization=org, name=name)
+    out = StringIO()
+    call_command("import_sessions", str(sessions_file), project=str(project.pk), no_progress=True, stdout=out)
+    assert "skipped: 0" in out.getvalue(), out.getvalue()
+    return {s.session_id: s for s in Session.objects.filter(project=project)}

@@ -4,12 +4,11 @@ from __future__ import annotations
 import json
 
 import pytest
-from django.core.management import call_command
 
 from corpus.evidence import clicks_between, exceptions, network_requests, read_sessions, start_ms
 from corpus.stats import dataset_stats
-from summaries.models import Organization, Project, Session
 from tests.conftest import ROOT
+from tests.corpus_sessions import import_dataset
 
 SAMPLE = ROOT / "sample_data"
 SESSIONS = SAMPLE / "sessions.jsonl.gz"
@@ -64,14 +63,9 @@ def test_dataset_mixes_every_fault_with_clean_and_noise_only_sessions():
 
 
 @pytest.mark.django_db
-def test_dataset_imports_cleanly(capsys):
-    org = Organization.objects.create(name="Sample", slug="sample")
-    project = Project.objects.create(organization=org, name="Sample")
-    call_command("import_sessions", str(SESSIONS), project=str(project.pk), no_progress=True)
-    out = capsys.readouterr().out
-    assert "skipped: 0" in out, out
+def test_dataset_imports_cleanly():
+    sessions = import_dataset(SESSIONS, "Sample")
     rows = labels()
-    sessions = {s.session_id: s for s in Session.objects.filter(project=project)}
     assert set(sessions) == {r["session_id"] for r in rows}
     for row in rows:
         session = sessions[row["session_id"]]

@@ -1,62 +1,28 @@
 """The journeys record what their labels claim: real posthog-js in Chromium, captured by a live Recap."""
 from __future__ import annotations
 
-import asyncio
-import os
-from datetime import datetime
-
 import pytest
-from django.conf import settings
 
-from corpus.browser import SHOP_HOST
+from corpus.apps import SHOP
 from corpus.evidence import clicks_between, exceptions, mutations_between, network_requests
-from corpus.export import session_events, wait_until_processed
 from corpus.journeys import GIVES_UP
-from corpus.recap_server import RecapServer, recording_env
-from corpus.runner import play_all
-from corpus.truth import JourneySpec, label_row
+from corpus.truth import JourneySpec
 from demo_shop.faults import DEAD_BUTTON, PAYMENT_500, RETRIED_API, WIDGET_EXCEPTION
-from demo_shop.server import ShopConfig, start_in_thread
-from summaries.models import Organization, Project, Session
-from tests import conftest
+from tests.corpus_recording import ms, recorded_journeys
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
-
-
-def ms(value: datetime) -> float:
-    """A datetime as epoch milliseconds."""
-    return value.timestamp() * 1000
 
 
 @pytest.fixture
 def recorded(transactional_db, tmp_path):
     """Three short journeys (payment 500, dead button given up, noise only) recorded through a live Recap."""
-    org = Organization.objects.create(name="Corpus test", slug="corpus-test")
-    project = Project.objects.create(organization=org, name="Shop")
-    # The same var dir (media, embedded Redis if any) and database as this test process, so it reads what Recap wrote.
-    env = recording_env(settings.VAR_DIR, dict(os.environ, DATABASE_URL=conftest.test_database_url()), keep_services=True)
-    server = RecapServer(env, log_dir=tmp_path / "logs").start()
-    shop = start_in_thread(ShopConfig(posthog_host=server.url, posthog_token=project.capture_token))
     specs = [
         JourneySpec("buy_product", [PAYMENT_500], seed=7, pace=0.08),
         JourneySpec("search_browse", [DEAD_BUTTON], seed=8, variant=GIVES_UP, pace=0.08),
         JourneySpec("quick_look", [WIDGET_EXCEPTION, RETRIED_API], seed=9, pace=0.3),
     ]
-    try:
-        records = asyncio.run(play_all(f"http://{SHOP_HOST}:{shop.port}", specs, parallel=3))
-        for record in records:
-            assert not record.error, f"{record.spec.name} broke: {record.error}"
-            assert len(record.session_ids) == 1
-        wait_until_processed(project, [r.session_ids[0] for r in records], timeout=120)
-        out = {}
-        for record in records:
-            session = Session.objects.get(project=project, session_id=record.session_ids[0])
-            out[record.spec.journey] = (label_row(record, session.session_id, session.start_time.timestamp()),
-                                        session, session_events(session))
+    with recorded_journeys(SHOP, specs, tmp_path, parallel=3) as out:
         yield out
-    finally:
-        shop.shutdown()
-        server.stop()
 
 
 def test_journeys_record_what_their_labels_claim(recorded):

@@ -37,7 +37,8 @@ def load_sample_sessions(project: Project, sample_dir: Path) -> ImportSummary | 
     wanted = sample_session_ids(sample_dir)
     if wanted and Session.objects.filter(project=project, session_id__in=wanted).count() == len(wanted):
         return None
-    files = [p for p in expand_paths([str(sample_dir)]) if p.name != LABELS_FILE]
+    # Only the folder's own files: a sub-folder holds another dataset (sample_data/crm/, the held-out CRM set).
+    files = [p for p in expand_paths([str(sample_dir)]) if p.parent == sample_dir and p.name != LABELS_FILE]
     if not files:
         raise CommandError(f"No sample sessions in {sample_dir}: expected sessions.jsonl.gz there "
                            "(regenerate it with `python -m corpus.generate --out sample_data`).")

@@ -1,0 +1,1 @@
+"""What the demo apps (the shop, the CRM) share."""
