@@ -67,16 +67,22 @@ def claims(session: Session, label: dict[str, Any], summary: SessionSummary) -> 
     flagged = [dict(a, segment_index=seg["index"]) for seg in summary.summary["segments"]
                for a in seg["key_actions"] if a["exception"]]
     rows = [r for r in prepared.rows if r.kind in CLAIMABLE]
+    blockers = [float(b["t"]) for b in label.get("blocking") or []]
     out = []
     for bucket in BUCKETS:
         for issue in label.get(bucket) or []:
             t = float(issue["t"])
-            near = [a for a in flagged if abs(a["seconds_from_start"] - t) <= NEAR_S]
+
+            def ours(at: float) -> bool:
+                """A moment closer to this labelled problem than to any real blocker (else it is that blocker's)."""
+                return abs(at - t) <= NEAR_S and (bucket == "blocking" or all(abs(at - t) < abs(at - b) for b in blockers))
+
+            near = [a for a in flagged if ours(a["seconds_from_start"])]
             if near:
                 action = dict(min(near, key=lambda a: abs(a["seconds_from_start"] - t)), exception="blocking",
                               validation=None)
             else:
-                candidates = [r for r in rows if abs(prepared.seconds(r.timestamp_ms) - t) <= NEAR_S]
+                candidates = [r for r in rows if ours(prepared.seconds(r.timestamp_ms))]
                 if not candidates:
                     continue
                 action = _action_from_row(prepared, min(candidates, key=lambda r: abs(prepared.seconds(r.timestamp_ms) - t)))
