@@ -184,6 +184,9 @@ def _flagged_by_kind(labels: list[dict[str, Any]], blocking: dict[str, list[Pred
     for label in labels:
         sid = label["session_id"]
         strong = blocking.get(sid) or []
+        # A blocking flag that found a labelled blocker is that blocker's, whatever else happened near it.
+        taken = {i for i, _ in match(strong, label["blocking"], tolerance)}
+        strong = [p for i, p in enumerate(strong) if i not in taken]
         issues = label[bucket]
         any_flag = match(strong + (non_blocking.get(sid) or []), issues, tolerance)
         as_blocking = match(strong, issues, tolerance)
