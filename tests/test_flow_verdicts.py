@@ -301,3 +301,37 @@ def test_a_call_cut_short_by_the_user_leaving_is_the_wait_not_a_server_error():
     (issue,) = blocking_key_actions(summary)
     assert issue["event"] == "loading_left" and "still running when the user left" in issue["description"]
     assert 5 <= issue["seconds_from_start"] <= 5.5
+
+
+def test_bootstrap_conventions_in_a_hash_routed_app_count_the_same():
+    """A French app with hash routes, a form in a modal, is-invalid fields, alert-danger banners, tooltip icons."""
+    b = SessionBuilder()
+    b.pageview(0, "/#/demandes", "Demandes")
+    b.click(2, "+", attrs={"data-tooltip": "Nouvelle demande"})
+    field = b._node()
+    modal = b._element("div", {"class": "modal show", "role": "dialog"}, children=[
+        b._element("form", {"id": "demande-form"}, children=[
+            b._element("div", {"class": "mb-3"}, children=[
+                {"type": 2, "tagName": "input", "id": field, "attributes": {"name": "date_debut", "class": "form-control"},
+                 "childNodes": []},
+                b._element("div", {"class": "invalid-feedback"}, "La date de début doit être dans le futur.")])])])
+    b._add(2.3, modal)
+    b.type_into(5, "date_debut")
+    for attempt in range(2):
+        at = 9 + attempt * 6
+        b.click(at, "Envoyer")
+        b.rrweb.append({"type": 3, "timestamp": b.ms(at + 0.1), "data": {"source": 0, "texts": [], "adds": [],
+                        "removes": [], "attributes": [{"id": field, "attributes": {"class": "form-control is-invalid"}}]}})
+        if attempt == 0:
+            b.rrweb.append({"type": 3, "timestamp": b.ms(at + 3), "data": {"source": 0, "texts": [], "adds": [],
+                            "removes": [], "attributes": [{"id": field, "attributes": {"class": "form-control"}}]}})
+    b.click(20, "Réservations", tag="a", href="/#/reservations")
+    b.spa_view(20.1, "/#/reservations", "Réservations")
+    b.end(30)
+    summary = summarize(b)
+    (issue,) = blocking_key_actions(summary)
+    assert issue["event"] == "field_invalid" and "date_debut" in issue["description"]
+    assert "La date de début doit être dans le futur." in issue["description"]
+    assert "left for /reservations" in issue["description"]
+    named = [a for s in summary["segments"] for a in s["key_actions"] if "Nouvelle demande" in a["description"]]
+    assert named, "the icon button is named by its tooltip"

@@ -6,6 +6,8 @@ from dataclasses import dataclass
 from typing import Any
 
 MAX_TEXT = 60
+# Attributes UI kits keep a control's hover text in (a tooltip is what people read on an icon button).
+TOOLTIP_ATTRS = ("data-tooltip", "data-original-title", "data-bs-original-title", "data-title", "data-tip")
 
 # `tag.class1.class2:attr="value"attr2="value"` per element, elements joined by ';' (clicked element first).
 _CHAIN_ELEMENT = re.compile(r'^(?P<tag>[^.:]*)(?P<classes>(?:\.[^.:]+)*):?(?P<attrs>.*)$')
@@ -26,6 +28,7 @@ class Element:
     aria_label: str = ""
     title: str = ""
     role: str = ""
+    tooltip: str = ""
 
 
 def _split_chain(chain: str) -> list[str]:
@@ -72,6 +75,7 @@ def parse_elements_chain(chain: str) -> list[Element]:
                 aria_label=attrs.get("attr__aria-label", ""),
                 title=attrs.get("attr__title", ""),
                 role=attrs.get("attr__role", ""),
+                tooltip=next((attrs[f"attr__{k}"] for k in TOOLTIP_ATTRS if attrs.get(f"attr__{k}")), ""),
             )
         )
     return elements
@@ -98,6 +102,7 @@ def parse_elements_list(items: list[dict[str, Any]]) -> list[Element]:
                 aria_label=str(item.get("attr__aria-label") or ""),
                 title=str(item.get("attr__title") or ""),
                 role=str(item.get("attr__role") or ""),
+                tooltip=str(next((item[f"attr__{k}"] for k in TOOLTIP_ATTRS if item.get(f"attr__{k}")), "")),
             )
         )
     return elements
@@ -128,8 +133,8 @@ def has_words(text: str) -> bool:
 
 
 def control_name(target: Element, text: str) -> str:
-    """The name people recognise: aria-label, title, visible text (never a lone glyph), then id or name."""
-    for candidate in (target.aria_label, target.title, text):
+    """The name people recognise: aria-label, title or tooltip, visible text (never a lone glyph), then id or name."""
+    for candidate in (target.aria_label, target.title, target.tooltip, text):
         if candidate and has_words(candidate):
             return clip(candidate)
     return clip(target.element_id or target.name or "")

@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import Any
 
+from summaries.analysis.elements import TOOLTIP_ATTRS
 from summaries.analysis.wording import (
     ERROR_CLASSES,
     HIDING_CLASSES,
@@ -315,7 +316,7 @@ class Mirror:
     def name_of(self, node: Node) -> str:
         """The name people recognise: aria-label, title, visible text (never a lone glyph), then id or name."""
         attrs = node.attrs
-        for value in (attrs.get("aria-label"), attrs.get("title")):
+        for value in (attrs.get("aria-label"), attrs.get("title"), *(attrs.get(k) for k in TOOLTIP_ATTRS)):
             if value and not is_glyph(str(value)):
                 return _collapse(str(value), 60)
         labelled = attrs.get("aria-labelledby")
@@ -357,6 +358,16 @@ class Mirror:
         """Elements whose id attribute is one of the space-separated ids."""
         wanted = set(str(html_ids).split())
         return [n for n in self.nodes.values() if n.type == ELEMENT and n.attrs.get("id") in wanted]
+
+
+FIELD_TAGS = frozenset({"input", "select", "textarea"})
+
+
+def _marked_invalid(node: Node) -> bool:
+    """True when a field says it is invalid: aria-invalid="true", or an invalid/error class on the field itself."""
+    if str(node.attrs.get("aria-invalid") or "").lower() == "true":
+        return True
+    return node.tag in FIELD_TAGS and bool(class_tokens(str(node.attrs.get("class") or "")) & {"invalid", "error"})
 
 
 def _hidden_here(node: Node) -> bool:
@@ -588,7 +599,7 @@ class PageReader:
             keys = set(change["attributes"])
             if keys & {"hidden", "style", "aria-hidden", "class", "open"} and not was_visible and mirror.visible(node.id):
                 shown.append(node.id)
-            if "aria-invalid" in keys:
+            if "aria-invalid" in keys or ("class" in keys and node.tag in FIELD_TAGS):
                 self._invalid_changed(ts, node)
             if keys & {"aria-busy", "role", "class"}:
                 added.append(node.id)
@@ -609,8 +620,8 @@ class PageReader:
                         self.gone.add(mirror.text_of(holder.id, MAX_TEXT + 1))
 
     def _invalid_changed(self, ts: int, node: Node) -> None:
-        """A field turned aria-invalid: note it with its message."""
-        if str(node.attrs.get("aria-invalid") or "").lower() != "true":
+        """A field was marked invalid (aria-invalid, or an invalid/error class on the field): note it and its message."""
+        if not _marked_invalid(node):
             self.invalid_now.discard(node.id)
             return
         if node.id in self.invalid_now:
@@ -622,8 +633,23 @@ class PageReader:
                 message = " ".join(self.mirror.text_of(n.id, 120) for n in self.mirror.by_html_id(node.attrs[key]))
                 if message.strip():
                     break
+        if not message.strip():
+            message = self._feedback_near(node)
         self.signals.invalid.append(FieldInvalid(ts, self.mirror.field_name(node), _collapse(message, 160),
                                                  self.mirror.form_of(node.id), node.id))
+
+    def _feedback_near(self, node: Node) -> str:
+        """The error message next to a field: a sibling (or the wrapper's sibling) with an error or invalid class."""
+        mirror = self.mirror
+        for holder in mirror.ancestors(node.id, limit=3)[1:]:
+            for child_id in holder.children:
+                child = mirror.nodes.get(child_id)
+                if child is not None and child.id != node.id and child.type == ELEMENT \
+                        and class_tokens(str(child.attrs.get("class") or "")) & ERROR_CLASSES:
+                    text = mirror.text_of(child.id, 160)
+                    if text:
+                        return text
+        return ""
 
     def _texts(self, ts: int, node_ids: list[int]) -> None:
         """Texts shown by these nodes: messages in regions always; small inline texts; never whole views."""
@@ -641,7 +667,7 @@ class PageReader:
             if node is None or not mirror.visible(node_id):
                 continue
             region, where = _region(mirror, node_id)
-            if region is not None:
+            if region is not None and where != "dialog":
                 if region.id not in seen:
                     seen.add(region.id)
                     self._note(ts, region, where)
@@ -649,7 +675,7 @@ class PageReader:
             if view:
                 for inner in mirror.subtree(node_id):
                     kind = _region_kind(inner)
-                    if kind and inner.id not in seen and mirror.visible(inner.id):
+                    if kind and kind != "dialog" and inner.id not in seen and mirror.visible(inner.id):
                         seen.add(inner.id)
                         self._note(ts, inner, kind)
                 continue
@@ -659,14 +685,15 @@ class PageReader:
                 element = node
             if element.id not in seen:
                 seen.add(element.id)
-                self._note(ts, element, "")
+                # In a dialog the text is said to be there; a dialog is a container, its messages are its parts.
+                self._note(ts, element, where if where == "dialog" else "")
 
     def _note(self, ts: int, holder: Node, where: str) -> None:
         """Record the text of a holder (region, element or text node) if it says something short."""
         text = self.mirror.text_of(holder.id, MAX_TEXT + 1)
         if len(text) < 2 or len(text) > MAX_TEXT or reads_as_loading(text):
             return
-        if not where and text in self.gone:
+        if where not in ("alert", "status", "toast") and text in self.gone:
             return  # re-rendered content; a region announcing the same words again is a new announcement
         self.signals.texts.append(TextShown(ts, text, where or "", "", "", self.mirror.form_of(holder.id),
                                             self.mirror.top_of(holder.id), holder.id))
