@@ -2,7 +2,9 @@
 
 Uses rrweb-player's real 81 s recording (1166x705) stored through the real models in a throwaway
 SQLite database, a warm browser, and the same time code (the replayer's own clock drawn as bits in
-the footer) to measure what each approach actually shows in every frame.
+the footer) to measure what each approach actually shows in every frame. Each clip is rendered
+several times and its decoded frames compared across runs; the codec part measures how faithful the
+encoded frames are to the screenshots, on the sample and on a page whose text is replaced every second.
 
     .venv/bin/python bench/bench_render.py [--repeat 3]
 """
@@ -12,6 +14,7 @@ import argparse
 import asyncio
 import atexit
 import base64
+import hashlib
 import io
 import os
 import shutil
@@ -63,15 +66,17 @@ def bench_clips(session, repeat: int) -> None:
     render(clip_for(session, start + timedelta(seconds=1), start + timedelta(seconds=2), 1))
     print("\n== Deterministic capture (seek + screenshot per frame, VP9 webm), warm browser ==")
     print(f"{'case':44} {'wall s':>7} {'x realtime':>10} {'frames':>6} {'bytes':>8} {'KB/10s':>7} {'skipped s':>9} "
-          f"{'max drift ms':>12}")
+          f"{'max drift ms':>12} {'runs alike':>10}")
     for label, at, seconds, fps, skip in cases:
         clip = clip_for(session, at, at + timedelta(seconds=seconds), fps, skip_inactive=skip)
-        walls = []
+        walls, pictures = [], set()
         for _ in range(repeat):
             began = time.perf_counter()
             clip = render(clip, force=True)
             walls.append(time.perf_counter() - began)
             assert clip.state == clip.State.DONE, clip.failure_reason
+            # Every run renders the clip anew: its decoded frames must be the same each time.
+            pictures.add(hashlib.sha256(b"".join(f.tobytes() for f in read_video(Path(clip.file.path))[1])).digest())
         # Drift is read from a separate render of the same window with the time code drawn in: the
         # time code changes every frame, which turns off the reuse of unchanged frames, so it is not timed.
         coded = render(clip_for(session, at, at + timedelta(seconds=seconds), fps, skip_inactive=skip, timecode=True),
@@ -84,7 +89,8 @@ def bench_clips(session, repeat: int) -> None:
         # Recording time covered (frame times are recording instants, so a skipped stretch is inside the span).
         recording_seconds = (clip.frame_times[-1] - clip.frame_times[0]) / 1000 + 1 / fps
         print(f"{label:44} {wall:7.2f} {recording_seconds / wall:10.1f} {clip.frame_count:6d} {clip.byte_size:8d} "
-              f"{clip.byte_size / 1024 * 10 / clip.duration_seconds:7.1f} {clip.skipped_seconds:9.1f} {drift:12d}")
+              f"{clip.byte_size / 1024 * 10 / clip.duration_seconds:7.1f} {clip.skipped_seconds:9.1f} {drift:12d} "
+              f"{'yes' if len(pictures) == 1 else f'no ({len(pictures)})':>10}")
         print(f"{'':44} (runs: {', '.join(f'{w:.2f}' for w in walls)} s; time-coded render {coded.render_seconds:.2f} s)")
 
 
@@ -94,11 +100,64 @@ def session_first_event_ms(session, clip) -> int:
     return int(events[0]["timestamp"])
 
 
+# The VP9 settings used before the current ones (crf 40, no screen tuning): they left residue of earlier
+# frames. Encoded alongside for comparison only.
+PREVIOUS_VP9 = {"codec": "libvpx-vp9", "params": ["-deadline", "realtime", "-cpu-used", "8", "-row-mt", "1",
+                                                   "-crf", "40", "-b:v", "0", "-lag-in-frames", "0"]}
+
+
+def replaced_text_events(start_ms: int, seconds: int) -> list[dict]:
+    """A 1166x706 page whose big headline, text and background are replaced every second."""
+    from tests.rrweb_builder import el, page, set_attributes, set_text, text
+
+    words = ["Payment failed", "Order confirmed", "Your cart is empty", "Sign in", "404 Not found", "Thank you!",
+             "Shipping address", "Card declined", "Welcome back", "Saved"]
+    backgrounds = ["#ffffff", "#1f3b73", "#fff3cd", "#0b0b0b", "#e8f5e9", "#ffffff", "#7b1fa2", "#fafafa",
+                   "#c62828", "#ffffff"]
+
+    def body_style(n: int) -> str:
+        """Background and ink of second n."""
+        ink = "#fff" if backgrounds[n] in ("#1f3b73", "#0b0b0b", "#7b1fa2", "#c62828") else "#000"
+        return f"margin:0;background:{backgrounds[n]};color:{ink}"
+
+    body = el("body", {"style": body_style(0)},
+              el("h1", {"style": "font:bold 110px/1.1 sans-serif;margin:40px"}, text(words[0], key="headline"),
+                 key="h1"),
+              el("p", {"style": "font:28px/1.4 serif;margin:40px"}, text("lorem ipsum " * 30, key="para")),
+              key="body")
+    built = page(start_ms, "http://shop.test/", (1166, 706), [], body)
+    events = list(built.events)
+    for n in range(1, seconds):
+        at, word = start_ms + 1000 * n, words[n % len(words)]
+        events += [set_text(at, built.ids["headline"], word), set_text(at, built.ids["para"], (word + " ") * 25),
+                   set_attributes(at, built.ids["body"], style=body_style(n % len(words))),
+                   set_attributes(at, built.ids["h1"], style=f"font:bold 110px/1.1 sans-serif;margin:{40 + 30 * n}px")]
+    return events
+
+
+def fidelity(sources: list, decoded: list) -> tuple[int, float, int]:
+    """Max and mean pixel error of decoded frames against their screenshots, and residue pixels: where the
+    page changed from frame n-1 to n, pixels of decoded frame n nearer frame n-1's screenshot than frame n's."""
+    import numpy as np
+
+    worst, means, residue = 0, [], 0
+    for n, (source, frame) in enumerate(zip(sources, decoded)):
+        source, frame = source.astype(int), frame.astype(int)
+        error = np.abs(source - frame).max(axis=2)
+        worst, means = max(worst, int(error.max())), means + [float(error.mean())]
+        if n:
+            before = sources[n - 1].astype(int)
+            changed = np.abs(before - source).max(axis=2) > 64
+            residue += int(((np.abs(before - frame).max(axis=2) < error) & changed).sum())
+    return worst, statistics.mean(means), residue
+
+
 def bench_codecs(session) -> None:
-    """VP8 vs VP9 on the same captured frames: encode time and size."""
+    """VP8 vs VP9 (and the VP9 settings they replaced) on the same screenshots: time, size and fidelity."""
+    from replay_render import encode
     from replay_render.browser import shared_browser
     from replay_render.capture import FrameSpec, capture_frames
-    from replay_render.encode import encode_webm
+    from replay_render.encode import decode_image, encode_webm, read_video
     from replay_render.timeline import plan_frames, viewport_size
     from summaries.models import datetime_to_ms
 
@@ -107,17 +166,31 @@ def bench_codecs(session) -> None:
     plan = plan_frames(start, start + 10_000, 5)
     shots = capture_frames(shared_browser(), events, [FrameSpec(f.timestamp_ms, "12:00:00", "url") for f in plan.frames],
                            viewport_size(events), fps=5).images
-    print("\n== Codec choice: same 10 s of frames, moviepy/ffmpeg realtime settings ==")
-    print(f"{'codec':6} {'fps':>4} {'encode s':>9} {'bytes':>8}")
-    with tempfile.TemporaryDirectory() as tmp:
-        for fps, frames in ((1, shots[::5]), (5, shots)):
-            for codec in ("vp8", "vp9"):
-                times, size = [], 0
-                for _ in range(3):
-                    began = time.perf_counter()
-                    size = encode_webm(frames, fps, Path(tmp) / f"{codec}.webm", codec=codec)
-                    times.append(time.perf_counter() - began)
-                print(f"{codec:6} {fps:4d} {median(times):9.2f} {size:8d}")
+    replaced = replaced_text_events(start, 10)
+    sharp = capture_frames(shared_browser(), replaced, [FrameSpec(start + 500 + 1000 * n, "12:00:00", "url")
+                                                        for n in range(10)], (1166, 706), fps=1).images
+    cases = [("sample", 1, shots[::5]), ("sample", 5, shots), ("text replaced", 1, sharp)]
+    encode.CODECS["vp9 before"] = PREVIOUS_VP9
+    print("\n== Codec choice: the same 10 s of screenshots (1166x732), moviepy/ffmpeg, median of 3 encodes ==")
+    print("(error: |decoded - screenshot| per pixel, 0-255; residue: pixels nearer the previous screenshot "
+          "where the page changed)")
+    print(f"{'codec':11} {'frames':14} {'fps':>3} {'encode s':>8} {'KB/10s':>7} {'max err':>7} {'mean err':>8} "
+          f"{'residue px':>10}")
+    try:
+        with tempfile.TemporaryDirectory() as tmp:
+            for label, fps, frames in cases:
+                sources = [decode_image(image) for image in frames]
+                for codec in ("vp8", "vp9", "vp9 before"):
+                    path, times = Path(tmp) / "clip.webm", []
+                    for _ in range(3):
+                        began = time.perf_counter()
+                        size = encode_webm(frames, fps, path, codec=codec)
+                        times.append(time.perf_counter() - began)
+                    worst, mean, residue = fidelity(sources, read_video(path)[1])
+                    print(f"{codec:11} {label:14} {fps:3d} {median(times):8.2f} "
+                          f"{size / 1024 * 10 * fps / len(frames):7.1f} {worst:7d} {mean:8.2f} {residue:10d}")
+    finally:
+        del encode.CODECS["vp9 before"]
 
 
 async def _screencast(events: list[dict], start_ms: int, speed: float, seconds: float, out_fps: int) -> dict[str, float]:
@@ -232,7 +305,8 @@ def main() -> None:
         bench_realtime(session, args.repeat)
     finally:
         close_shared_browser()
-    print("\nTargets: 10 s @ 1 fps <= 2.5 s wall; >= 4x real time @ 5 fps; <= 100 KB per 10 s @ 1 fps; zero drift.")
+    print("\nTargets: 10 s @ 1 fps <= 2.5 s wall; >= 4x real time @ 5 fps; <= 100 KB per 10 s @ 1 fps; zero drift; "
+          "runs alike; no residue.")
 
 
 if __name__ == "__main__":

@@ -52,6 +52,8 @@ CHROMIUM_ARGS = [
     "--force-color-profile=srgb",
     "--disable-frame-rate-limit",
     "--disable-gpu-vsync",
+    # Animated GIF/WebP/APNG frames advance on the wall clock: every frame shows the first picture.
+    "--blink-settings=imageAnimationPolicy=2",
 ]
 
 

@@ -132,6 +132,9 @@ async def open_replay(
     # a device scale factor below 1 makes Chromium rasterise, and screenshot, fewer pixels.
     width, height = css_size or (result.width, result.height)
     await page.setViewport({"width": width, "height": height, "deviceScaleFactor": result.scale})
+    # Focus decides selection colours and :focus styles; without this they would depend on whether another
+    # page of the shared browser (another clip, a recorder) has focus at the moment.
+    await client.send("Emulation.setFocusEmulationEnabled", {"enabled": True})
 
     started = time.perf_counter()
     await page.goto(REPLAY_PAGE, waitUntil="load", timeout=30_000)
@@ -146,8 +149,9 @@ def frame_keys(events: list[dict], frames: list[FrameSpec], click_visible_ms: in
     """What decides each frame's picture: events applied so far, footer text, click markers shown.
 
     Two neighbouring frames with the same key look the same, so the second reuses the first's
-    screenshot (idle moments cost nothing). The page's own CSS animations are not replayed in
-    recording time by any seek-based capture, so they do not count.
+    screenshot (idle moments cost nothing). The page's own CSS animations do not count: they are
+    posed on the recording's clock at the frames that are seeked (replay.html), and an idle stretch
+    shows them as its first frame did.
     """
     stamps = [e.get("timestamp", 0) for e in events]
     click_times = [c["timestamp"] for c in clicks(events)]

@@ -10,22 +10,29 @@ from pathlib import Path
 import numpy as np
 from PIL import Image
 
-# Measured on replay frames here (bench/bench_render.py prints the comparison): VP9 in realtime mode with
-# row multithreading encodes as fast as VP8 or faster and gives files about half the size at 5 fps
-# (33 KB vs 57-63 KB for 10 s at 1166x732), so VP9 is the default; VP8 stays available
-# (RECAP_CLIP_CODEC=vp8) for players and models that lack VP9.
+# Measured on replay screenshots here (bench/bench_render.py prints the figures): the earlier VP9 settings
+# (crf 40) left residue of the previous frame where a page changed (a digit's old strokes, the old page's
+# background tint) and smeared the cursor (max pixel error 81-161); VP8 capped at 150 kbit/s was worse.
+# Now: libvpx realtime mode (fast enough to encode while frames are captured), constant quality crf 28
+# tuned for screen content, no look-ahead and no alt-ref frames (their temporal filter blends
+# neighbouring frames into each other: ghosts by design), a keyframe every KEYFRAME_SECONDS. About 40 KB
+# per 10 s at 1 fps for a real recording (1166x732), under the 100 KB budget, with max error ~40.
 CODECS: dict[str, dict[str, object]] = {
     "vp8": {
         "codec": "libvpx",
-        "params": ["-deadline", "realtime", "-cpu-used", "8", "-crf", "30", "-b:v", "150k",
+        "params": ["-deadline", "realtime", "-cpu-used", "8", "-crf", "24", "-b:v", "1M",
                    "-auto-alt-ref", "0", "-lag-in-frames", "0"],
     },
     "vp9": {
         "codec": "libvpx-vp9",
-        "params": ["-deadline", "realtime", "-cpu-used", "8", "-row-mt", "1", "-crf", "40", "-b:v", "0",
-                   "-lag-in-frames", "0"],
+        "params": ["-deadline", "realtime", "-cpu-used", "8", "-row-mt", "1", "-crf", "28", "-b:v", "0",
+                   "-tune-content", "screen", "-auto-alt-ref", "0", "-lag-in-frames", "0"],
     },
 }
+# Long clips get a keyframe now and then (players seek to them); a 10 s clip has only its first.
+KEYFRAME_SECONDS = 30
+# No random segment id or muxer version in the file: the same frames give the same bytes.
+CONTAINER_PARAMS = ["-fflags", "+bitexact"]
 
 
 class EncodeError(RuntimeError):
@@ -63,7 +70,8 @@ class ClipEncoder:
         self._last: tuple[bytes, np.ndarray] | None = None
         self._writer = FFMPEG_VideoWriter(
             str(path), size, fps, codec=str(spec["codec"]), threads=threads,
-            ffmpeg_params=[*spec["params"], "-pix_fmt", "yuv420p"],
+            ffmpeg_params=[*spec["params"], "-g", str(KEYFRAME_SECONDS * fps), *CONTAINER_PARAMS,
+                           "-pix_fmt", "yuv420p"],
         )
 
     def add(self, image: bytes | np.ndarray) -> None:

@@ -1,4 +1,9 @@
-"""Replay clips: one row per rendered (or failed) window of a session, also serving as the render cache."""
+"""Replay clips: one row per rendered (or failed) window of a session, also serving as the render cache.
+
+A clip's fingerprint (its cache key) holds the renderer version, a hash of the code, replay page,
+rrweb build and encoder settings that decide its pixels (replay_render/version.py), so a clip made by
+older renderer code is never served as current: the new fingerprint finds no row and is rendered anew.
+"""
 from __future__ import annotations
 
 import hashlib
@@ -8,10 +13,8 @@ from datetime import datetime, timedelta
 from django.db import models
 from django.utils import timezone
 
+from replay_render.version import renderer_version
 from summaries.models import Session, datetime_to_ms
-
-# Bump when a change to capture or encoding makes old clips look different: it is part of the cache key.
-RENDERER_VERSION = 2
 
 
 def clip_file_path(clip: "Clip", filename: str) -> str:
@@ -21,9 +24,9 @@ def clip_file_path(clip: "Clip", filename: str) -> str:
 
 
 def clip_fingerprint(session_pk: int, start: datetime, end: datetime, fps: int, options: dict) -> str:
-    """The render cache key: the same session, window, fps and options give the same clip."""
+    """The render cache key: the same renderer, session, window, fps and options give the same clip."""
     payload = {
-        "v": RENDERER_VERSION,
+        "v": renderer_version(),
         "session": session_pk,
         "start": datetime_to_ms(start),
         "end": datetime_to_ms(end),

@@ -24,6 +24,7 @@ from replay_render.capture import CaptureError, CaptureResult, FrameSpec, start_
 from replay_render.encode import ClipEncoder, EncodeError
 from replay_render.models import Clip, clip_fingerprint
 from replay_render.timeline import (
+    FramePlan,
     RecordingError,
     activity_timestamps,
     first_full_snapshot_ms,
@@ -183,6 +184,29 @@ def _footer_time(at_ms: int, session_start_ms: int) -> str:
     return f"{ms_to_datetime(at_ms):%H:%M:%S} UTC   +{offset // 60}:{offset % 60:02d}"
 
 
+def frame_specs(
+    events: list[dict], start_ms: int, end_ms: int, fps: int, *, session_start_ms: int, skip_inactive: bool
+) -> tuple[FramePlan, list[FrameSpec], tuple[int, int]]:
+    """The clip's frames (recording instants), what each frame's footer says, and the page size."""
+    # Before the first FullSnapshot there is no page to show; the clip starts where the page exists.
+    snapshot_ms = first_full_snapshot_ms(events) or start_ms
+    plan = plan_frames(max(start_ms, snapshot_ms), end_ms, fps, activity=activity_timestamps(events),
+                       skip_inactive=skip_inactive)
+    urls = page_urls(events)
+    # The first frame after a cut says how much idle time was jumped over.
+    resumed = {cut_to: cut_to - cut_from for cut_from, cut_to in plan.skipped_ranges}
+    specs = [
+        FrameSpec(
+            f.timestamp_ms,
+            _footer_time(f.timestamp_ms, session_start_ms)
+            + (f"   » {resumed[f.timestamp_ms] / 1000:.0f} s idle skipped" if f.timestamp_ms in resumed else ""),
+            urls(f.timestamp_ms),
+        )
+        for f in plan.frames
+    ]
+    return plan, specs, viewport_size(events, until_ms=end_ms)
+
+
 def _capture_to_webm(
     browser: RenderBrowser, events: list[dict], specs: list[FrameSpec], viewport: tuple[int, int], clip: Clip,
     path: Path, timeout: float,
@@ -235,30 +259,13 @@ def render(clip: Clip, *, browser: RenderBrowser | None = None, force: bool = Fa
         return _fail(clip, failure, str(exc), started)
 
     start_ms, end_ms = datetime_to_ms(clip.start_time), datetime_to_ms(clip.end_time)
-    snapshot_ms = first_full_snapshot_ms(events) or start_ms
-    if snapshot_ms >= end_ms:
+    if (first_full_snapshot_ms(events) or start_ms) >= end_ms:
         return _fail(clip, Clip.Failure.NO_FULL_SNAPSHOT,
                      "the recording's first FullSnapshot comes after this window, so the page cannot be rebuilt",
                      started)
-    # Before the first FullSnapshot there is no page to show; the clip starts where the page exists.
-    plan = plan_frames(
-        max(start_ms, snapshot_ms), end_ms, clip.fps,
-        activity=activity_timestamps(events), skip_inactive=bool(clip.options.get("skip_inactive")),
-    )
     session_start_ms = datetime_to_ms(session.start_time) if session.start_time else int(events[0]["timestamp"])
-    urls = page_urls(events)
-    # The first frame after a cut says how much idle time was jumped over.
-    resumed = {cut_to: cut_to - cut_from for cut_from, cut_to in plan.skipped_ranges}
-    specs = [
-        FrameSpec(
-            f.timestamp_ms,
-            _footer_time(f.timestamp_ms, session_start_ms)
-            + (f"   » {resumed[f.timestamp_ms] / 1000:.0f} s idle skipped" if f.timestamp_ms in resumed else ""),
-            urls(f.timestamp_ms),
-        )
-        for f in plan.frames
-    ]
-    viewport = viewport_size(events, until_ms=end_ms)
+    plan, specs, viewport = frame_specs(events, start_ms, end_ms, clip.fps, session_start_ms=session_start_ms,
+                                        skip_inactive=bool(clip.options.get("skip_inactive")))
     browser = browser or shared_browser()
     timeout = settings.RECAP_CLIP_TIMEOUT
 
