@@ -112,6 +112,10 @@ class Session(models.Model):
     first_url_at = models.DateTimeField(
         null=True, blank=True, help_text="When first_url was seen; lets earlier, late-arriving data replace it"
     )
+    activity_segments = models.JSONField(
+        null=True, blank=True, default=list,
+        help_text="[[start_ms, end_ms], ...] of user activity that active_seconds sums (null: not computed yet)",
+    )
     ingestion_state = models.CharField(
         max_length=10, choices=IngestionState.choices, default=IngestionState.RECEIVING
     )
@@ -173,7 +177,7 @@ class Event(models.Model):
     """One analytics event (pageview, autocapture, exception, ...) of a session."""
 
     session = models.ForeignKey(Session, on_delete=models.CASCADE, related_name="events")
-    uuid = models.UUIDField(unique=True, default=uuid.uuid4)
+    uuid = models.UUIDField(default=uuid.uuid4, help_text="Unique within its session: a resent event is stored once")
     timestamp = models.DateTimeField()
     name = models.CharField(max_length=200)
     window_id = models.CharField(max_length=200, blank=True, default="")
@@ -181,6 +185,8 @@ class Event(models.Model):
     properties = models.JSONField(default=dict, blank=True)
 
     class Meta:
+        # Identity is per session (so per project): the same event id in two projects is two events.
+        constraints = [models.UniqueConstraint(fields=["session", "uuid"], name="one_event_per_session_uuid")]
         indexes = [
             models.Index(fields=["session", "timestamp"], name="event_session_time"),
             models.Index(fields=["name"], name="event_name"),
@@ -214,7 +220,7 @@ class RecordingChunk(models.Model):
         max_length=200, blank=True, default="", help_text="Where the chunk came from; the same source is stored once"
     )
     activity_segments = models.JSONField(
-        default=list, blank=True, help_text="[[start_ms, end_ms], ...] of user activity, gaps over 5 s split"
+        default=list, blank=True, help_text="[[start_ms, end_ms], ...] of user activity, split at idle gaps"
     )
     click_count = models.PositiveIntegerField(default=0)
     keypress_count = models.PositiveIntegerField(default=0)
