@@ -120,6 +120,7 @@ CACHES = {
 CELERY_TASK_DEFAULT_QUEUE = "default"
 CELERY_TASK_ROUTES = {
     "summaries.tasks.summarize_session": {"queue": "llm"},
+    "summaries.tasks.resume_summary": {"queue": "llm"},
     "replay_render.tasks.validate_*": {"queue": "llm"},
     "replay_render.tasks.render_*": {"queue": "render"},
     "patterns.tasks.extract_*": {"queue": "llm"},
@@ -257,6 +258,8 @@ RECAP_LLM_MAX_ATTEMPTS = env_int("RECAP_LLM_MAX_ATTEMPTS", 3)
 RECAP_LLM_RETRY_WAIT = env_float("RECAP_LLM_RETRY_WAIT", 2.0)
 # A summary run gives up after this long (model calls are cut to the time left), so it is never left running.
 RECAP_SUMMARY_DEADLINE_SECONDS = env_int("RECAP_SUMMARY_DEADLINE_SECONDS", 1800)
+# A running summary stamps a heartbeat this often; four missed beats mean its worker died and it is queued again.
+RECAP_SUMMARY_HEARTBEAT_SECONDS = env_float("RECAP_SUMMARY_HEARTBEAT_SECONDS", 15.0)
 RECAP_INACTIVITY_SECONDS = env_float("RECAP_INACTIVITY_SECONDS", 10.0)
 RECAP_RAGE_CLICK_COUNT = env_int("RECAP_RAGE_CLICK_COUNT", 3)
 RECAP_DEAD_CLICK_MS = env_int("RECAP_DEAD_CLICK_MS", 2500)
