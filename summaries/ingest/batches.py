@@ -12,6 +12,7 @@ from django.core.cache import cache
 from django.db import transaction
 from django.utils import timezone
 
+from summaries.ingest.binding import insert
 from summaries.ingest.processing import ProcessResult, process_events
 from summaries.models import Project, RawBatch
 
@@ -29,11 +30,11 @@ def store_batch(
 ) -> RawBatch:
     """Save accepted events (JSON lines) compressed, before the client hears 200, and ask for processing."""
     payload, size = RawBatch.pack(lines)
-    batch = RawBatch.objects.create(
+    batch = insert(RawBatch(
         project=project, kind=kind, source=source[:300], payload=payload, payload_bytes=size,
         event_count=len(lines), rejected_count=rejected, sent_at=sent_at,
         user_agent=user_agent[:400],
-    )
+    ))
     if enqueue:
         transaction.on_commit(lambda: request_processing(project.pk))
     return batch

@@ -4,6 +4,7 @@ from __future__ import annotations
 import base64
 import binascii
 import json
+import math
 import re
 import zlib
 from collections.abc import Iterator
@@ -160,7 +161,14 @@ def _no_constant(name: str) -> None:
     return None
 
 
-DECODER = json.JSONDecoder(parse_constant=_no_constant)
+def _finite_float(text: str) -> float | None:
+    """A JSON float; one too large for a double (1e999) would become infinity, so it becomes null instead."""
+    value = float(text)
+    return value if math.isfinite(value) else None
+
+
+# Called only for NaN/Infinity and float tokens: cheaper than scanning every body for big exponents.
+DECODER = json.JSONDecoder(parse_constant=_no_constant, parse_float=_finite_float)
 WHITESPACE = re.compile(r"[ \t\n\r]*")
 
 

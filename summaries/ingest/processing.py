@@ -16,12 +16,13 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from django.db import DatabaseError, IntegrityError, connection, transaction
+from django.db import DatabaseError, connection, transaction
 from django.db.models import Count, Max, Min, Q
 from django.utils import timezone
 
 from summaries.ingest.assembly import ChunkFigures, EventFigures, SessionFigures, assemble, email_in, extend, \
     is_identified
+from summaries.ingest.binding import bound_cursor
 from summaries.ingest.payload import SNAPSHOT_EVENT, clean_event, in_range, parse_timestamp
 from summaries.ingest.rrweb import RecordingError, decompress_event, is_rrweb_event, recording_stats
 from summaries.ingest.sanitize import clean_text
@@ -216,7 +217,7 @@ def _insert_rows(rows: list[_Row], sessions: dict[str, Session]) -> list[_Row]:
     if connection.vendor == "postgresql":
         document = json.dumps([row.document(sessions[row.session_id].pk) for row in rows],
                               separators=(",", ":"), ensure_ascii=False, allow_nan=False)
-        with connection.cursor() as cursor:
+        with bound_cursor() as cursor:
             cursor.execute(_insert_sql(), [document])
             inserted = {(pk, value if isinstance(value, uuid.UUID) else uuid.UUID(str(value)))
                         for pk, value in cursor.fetchall()}
@@ -279,12 +280,12 @@ def _store_recordings(project_id: int, group: _Group, sessions: dict[str, Sessio
     """Write one chunk per (batch, session, window), unless the same content is already stored.
 
     rrweb items that are not rrweb events, or cannot be decompressed, are dropped and quarantined together,
-    one row per window, so a recording with a few bad events keeps the rest.
+    one row per window, so a recording with a few bad events keeps the rest. The caller holds the sessions'
+    locks, so "not stored yet" stays true until the rows are inserted, all in one statement.
     """
-    added: dict[str, list[ChunkFigures]] = defaultdict(list)
     result = group.result
+    prepared: list[tuple[str, str, str, list[dict]]] = []
     for (batch_id, sid, window_id), raw_events in group.snapshots.items():
-        session = sessions[sid]
         events: list[dict] = []
         bad: list[tuple[object, str]] = []
         for raw in raw_events:
@@ -300,26 +301,33 @@ def _store_recordings(project_id: int, group: _Group, sessions: dict[str, Sessio
             group.hold(project_id, batch_id, {"event": SNAPSHOT_EVENT, "$session_id": sid, "$window_id": window_id,
                                               "dropped": [item for item, _ in bad[:5]]},
                        f"{len(bad)} rrweb item(s) dropped from the recording; first: {bad[0][1]}", whole=False)
-        if not events:
-            continue
-        key = recording_source_key(sid, window_id, raw_events)
-        if RecordingChunk.objects.filter(session=session, source_key=key).exists():
+        if events:
+            prepared.append((sid, window_id, recording_source_key(sid, window_id, raw_events), events))
+    if not prepared:
+        return {}
+    stored = set(RecordingChunk.objects.filter(
+        session__in={sessions[sid].pk for sid, _, _, _ in prepared}, source_key__in=[p[2] for p in prepared],
+    ).values_list("session_id", "source_key"))
+    chunks: list[RecordingChunk] = []
+    owners: list[str] = []
+    for sid, window_id, key, events in prepared:
+        if (sessions[sid].pk, key) in stored:  # stored before, or earlier in this group (a resent request)
             result.chunks_duplicate += 1
             continue
+        stored.add((sessions[sid].pk, key))
         stats = recording_stats(events)
         if stats.first_url_ms is not None:
             group.incoming[sid].offer_url(stats.first_url, ms_to_datetime(stats.first_url_ms))
-        try:
-            with transaction.atomic():
-                chunk = RecordingChunk.store(session, window_id, events, source_key=key, **stats.as_fields())
-        except IntegrityError:  # stored by a concurrent run of the same batch
-            result.chunks_duplicate += 1
-            continue
+        chunks.append(RecordingChunk.prepare(sessions[sid], window_id, events, source_key=key, **stats.as_fields()))
+        owners.append(sid)
+        result.rrweb_events_added += len(events)
+    RecordingChunk.objects.bulk_create(chunks)
+    result.chunks_added += len(chunks)
+    added: dict[str, list[ChunkFigures]] = defaultdict(list)
+    for sid, chunk in zip(owners, chunks):
         added[sid].append(ChunkFigures(chunk.first_timestamp, chunk.last_timestamp, chunk.event_count,
                                        chunk.activity_segments, chunk.click_count, chunk.keypress_count,
                                        chunk.mouse_activity_count, chunk.console_error_count))
-        result.chunks_added += 1
-        result.rrweb_events_added += len(events)
     return added
 
 

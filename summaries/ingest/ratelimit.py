@@ -17,18 +17,24 @@ def limit_per_minute() -> int:
 
 
 def allow(token: str, now: float | None = None) -> tuple[bool, int]:
-    """Count one request for `token`; returns (allowed, seconds until the window resets)."""
+    """Count one request for `token`; returns (allowed, seconds until the window resets).
+
+    One round trip: INCR and EXPIRE in a pipeline on the cache's Redis client.
+    """
     limit = limit_per_minute()
     if limit <= 0:
         return True, 0
     now = time.time() if now is None else now
     window = int(now // WINDOW_SECONDS)
-    key = f"capture-rate:{token}:{window}"
+    key = cache.make_and_validate_key(f"capture-rate:{token}:{window}")
     try:
-        cache.add(key, 0, timeout=WINDOW_SECONDS * 2)
-        count = cache.incr(key)
+        client = cache._cache.get_client(key, write=True)  # noqa: SLF001 - Django's RedisCache exposes no pipeline
+        pipe = client.pipeline(transaction=False)
+        pipe.incr(key)
+        pipe.expire(key, WINDOW_SECONDS * 2)
+        count, _ = pipe.execute()
     except Exception:  # noqa: BLE001 - a Redis hiccup must not refuse data we could store
         log.warning("rate limit counter unavailable; allowing the request", exc_info=True)
         return True, 0
     retry_after = int((window + 1) * WINDOW_SECONDS - now) + 1
-    return count <= limit, retry_after
+    return int(count) <= limit, retry_after

@@ -1,8 +1,9 @@
 """Making accepted values storable: NUL characters stripped, lone surrogates replaced, non-finite numbers nulled.
 
 Postgres refuses NUL in text and jsonb, `NaN`/`Infinity` in jsonb, and UTF-8 cannot carry a lone surrogate; any
-of them in one event used to fail its whole batch. Bodies are scanned once for the escapes that can produce them,
-so the common clean body is never walked.
+of them in one event used to fail its whole batch. Capture bodies are scanned once for the escapes that produce
+NUL or surrogates, so the common clean body is never walked; their numbers are made finite while they are
+parsed (summaries.ingest.bodies), so only values from elsewhere (imports) are walked for numbers.
 """
 from __future__ import annotations
 
@@ -13,8 +14,6 @@ from typing import Any
 
 # JSON escapes of NUL and of UTF-16 surrogates (pairs are fine; a lone one cannot be encoded).
 TEXT_SUSPECT = re.compile(rb"\\u0000|\\u[dD][89a-fA-F]")
-# Numbers that overflow a float: an exponent of three digits or more, or a very long digit run.
-NUMBER_SUSPECT = re.compile(rb"[eE]\+?[0-9]{3}|[0-9]{300}")
 SURROGATE = re.compile("[\ud800-\udfff]")
 REPLACEMENT = "\ufffd"
 
@@ -25,10 +24,11 @@ LATEST = datetime(2100, 1, 1, tzinfo=timezone.utc)
 
 
 def suspects(text: bytes | None) -> tuple[bool, bool]:
-    """(text needs cleaning, numbers need cleaning) for a JSON body; None (not known) means both."""
+    """(text needs cleaning, numbers need cleaning) for a JSON body parsed by summaries.ingest.bodies (whose
+    numbers are finite already); None (a value from elsewhere) means both."""
     if text is None:
         return True, True
-    return TEXT_SUSPECT.search(text) is not None, NUMBER_SUSPECT.search(text) is not None
+    return TEXT_SUSPECT.search(text) is not None, False
 
 
 def clean_text(text: str) -> str:
