@@ -113,6 +113,8 @@ CACHES = {
         "BACKEND": "django.core.cache.backends.redis.RedisCache",
         "LOCATION": CACHE_URL,
         "KEY_PREFIX": env_str("RECAP_CACHE_PREFIX", "recap"),
+        # Capture asks Redis on every request (rate limit, processing flag): a Redis that hangs must not hang it.
+        "OPTIONS": {"socket_connect_timeout": 2, "socket_timeout": 5},
     }
 }
 
@@ -144,7 +146,8 @@ CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 # the longest task that may run before acknowledging: batch processing and rendering take seconds to minutes;
 # summaries can run longer but guard themselves (heartbeat, deadline), and the beat sweep re-queues a summary
 # whose worker died within minutes, so a redelivered summary finds its work done or still alive.
-CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": env_int("RECAP_BROKER_VISIBILITY_TIMEOUT", 300)}
+CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": env_int("RECAP_BROKER_VISIBILITY_TIMEOUT", 300),
+                                   "socket_connect_timeout": 2}
 CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
 CELERY_TIMEZONE = "UTC"
 
