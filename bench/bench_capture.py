@@ -262,10 +262,11 @@ def replay(port: int, requests: list[SdkRequest], clients: int, rate: float, lab
            servers: list[subprocess.Popen]) -> None:
     """Send, wait for processing, print the figures (with the CPU our servers used, whatever else ran)."""
     before = last_batch()
-    cpu_before = cpu_seconds([p.pid for p in servers])
+    cpu_before = [cpu_seconds([p.pid]) for p in servers]
     latencies, wall, statuses = send(port, requests, clients, rate)
     wait_processed(before)
-    cpu = cpu_seconds([p.pid for p in servers]) - cpu_before
+    web_cpu, worker_cpu = (cpu_seconds([p.pid]) - b for p, b in zip(servers, cpu_before))
+    cpu = web_cpu + worker_cpu
     events = sum(r.events for r in requests)
     lag = lags(before)
     print(f"{label}: {len(requests)} requests ({events} events, {events / len(requests):.2f} per request), "
@@ -275,22 +276,23 @@ def replay(port: int, requests: list[SdkRequest], clients: int, rate: float, lab
           f"max {max(latencies) * 1000:.0f} ms")
     print(f"  processing lag: p50 {pct(lag, 50):.2f} s, p99 {pct(lag, 99):.2f} s, max {max(lag):.2f} s")
     print(f"  CPU of web + worker: {cpu * 1000 / len(requests):.1f} ms per request accepted and processed "
+          f"({web_cpu * 1000 / len(requests):.1f} accepting, {worker_cpu * 1000 / len(requests):.1f} processing) "
           f"(~{len(requests) / cpu * os.cpu_count():,.0f} requests/s if they had the {os.cpu_count()} cores alone; "
           f"Postgres and Redis not counted)")
 
 
 def big_bodies(token: str) -> dict[str, tuple[str, bytes, int]]:
     """19 MB bodies: an events batch of ~2 kB events, and a recording of rrweb events."""
-    filler = "product description " * 85
+    filler = "product description " * 88
     events = [{"uuid": str(uuid.uuid4()), "event": "$autocapture", "distinct_id": "big", "timestamp":
                "2026-11-24T05:26:32.741Z", "properties": {"$session_id": "big", "token": token, "text": filler,
-                                                          "n": i}} for i in range(9600)]
+                                                          "n": i}} for i in range(10_000)]
     events_json = json.dumps(events).encode()
     node = {"type": 2, "tagName": "div", "attributes": {"class": "row"}, "childNodes": [
         {"type": 3, "textContent": "Product name and a short description", "id": 0}], "id": 0}
     rrweb = [{"type": 3, "timestamp": 1795497992000 + i, "data": {"source": 0, "adds": [
         {"parentId": 1, "nextId": None, "node": {**node, "id": i}} for _ in range(6)], "removes": [], "texts": [],
-        "attributes": []}} for i in range(19000)]
+        "attributes": []}} for i in range(14_500)]
     recording_json = json.dumps([{"event": "$snapshot", "distinct_id": "big", "properties": {
         "$session_id": "big-rec", "$window_id": "w", "token": token, "$snapshot_data": rrweb}}]).encode()
     return {"events batch": ("/e/", gzip.compress(events_json, 6), len(events_json)),

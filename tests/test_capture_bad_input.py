@@ -211,3 +211,26 @@ def test_a_20_mb_request_peaks_under_four_times_its_size(client):
     assert answer.status_code == 200 and answer.json()["accepted"] == 9500
     size = len(gzip.decompress(packed))
     assert peak <= 4 * size, f"peak {peak / MB:.0f} MB for a {size / MB:.0f} MB request"
+
+
+def test_a_large_recording_is_read_one_rrweb_event_at_a_time(client):
+    project = make_project()
+    node = {"type": 2, "tagName": "div", "attributes": {"class": "row"}, "childNodes": [
+        {"type": 3, "textContent": "Product name \ud800 and a short description", "id": 0}], "id": 0}
+    rrweb = [{"type": 3, "timestamp": 1795497992000 + i, "data": {"source": 0, "adds": [
+        {"parentId": 1, "nextId": None, "node": {**node, "id": i}} for _ in range(6)], "removes": [], "texts": [],
+        "attributes": []}} for i in range(4000)]
+    body = json.dumps([{"event": "$snapshot", "distinct_id": "a", "timestamp": later(1).isoformat(), "properties": {
+        "$session_id": "rec", "$window_id": "w", "token": project.capture_token, "$snapshot_data": rrweb}}]).encode()
+    assert len(body) > 2 * MB
+    packed = gzip.compress(body, 1)
+    tracemalloc.start()
+    answer = post(client, "/s/", packed)
+    _, peak = tracemalloc.get_traced_memory()
+    tracemalloc.stop()
+    assert answer.status_code == 200 and answer.json()["accepted"] == 1
+    assert peak <= 4 * len(body), f"peak {peak / len(body):.1f}x the body"
+    process_all()
+    stored = Session.objects.get(session_id="rec").rrweb_events()
+    assert len(stored) == 4000 and stored[0]["data"]["adds"][0]["node"]["childNodes"][0]["textContent"] == (
+        "Product name \ud800 and a short description")

@@ -192,16 +192,62 @@ def _decode_at(text: str, pos: int) -> tuple[Any, int]:
         raise BodyError(f"body has a value JSON cannot carry here: {str(exc)[:120]}") from exc
 
 
+def json_bytes(value: Any) -> bytes:
+    """Compact JSON as UTF-8; a lone surrogate (only rrweb text may still hold one) is written as an escape."""
+    text = json.dumps(value, separators=(",", ":"), ensure_ascii=False, allow_nan=False)
+    try:
+        return text.encode("utf-8")
+    except UnicodeEncodeError:
+        return json.dumps(value, separators=(",", ":"), allow_nan=False).encode("ascii")
+
+
+class RrwebList(list):
+    """A `$snapshot_data` list read one rrweb event at a time and kept as each event's JSON bytes, never as
+    objects: a large recording costs its size once more, not the several times its parsed objects would."""
+
+
+# Bodies this large that carry rrweb data have their recordings read as RrwebList.
+SPLIT_RECORDINGS_ABOVE = 1024 * 1024
+SNAPSHOT_KEYS = ("$snapshot_data", "$snapshot_items")
+
+
 class StreamedBody:
     """A JSON capture body read one event at a time, so the parsed body never exists whole in memory.
 
-    Iterating yields each event; `envelope` holds the other top-level fields (api_key, sent_at, ...) once iteration is done.
+    Iterating yields each event; `envelope` holds the other top-level fields (api_key, sent_at, ...) once
+    iteration is done. In a large body, a `$snapshot`'s rrweb events are kept as JSON (RrwebList).
     """
 
     def __init__(self, text: str) -> None:
         self.text = text
         self.envelope: dict[str, Any] = {}
         self._end = 0
+        self.split_recordings = len(text) > SPLIT_RECORDINGS_ABOVE and any(f'"{key}"' in text
+                                                                           for key in SNAPSHOT_KEYS)
+
+    def _event_at(self, pos: int, depth: int = 0) -> tuple[Any, int]:
+        """One event from pos: member by member down to `properties`, whose rrweb list becomes an RrwebList."""
+        text = self.text
+        if not text.startswith("{", pos):
+            return _decode_at(text, pos)
+        members: dict[str, Any] = {}
+        pos = self._skip(pos + 1)
+        if text.startswith("}", pos):
+            return members, pos + 1
+        while True:
+            key, pos = _decode_at(text, self._expect(pos, '"', "a member name"))
+            pos = self._skip(self._expect(pos, ":", "`:`") + 1)
+            if depth == 0 and key == "properties":
+                members[key], pos = self._event_at(pos, 1)
+            elif depth == 1 and key in SNAPSHOT_KEYS and text.startswith("[", pos):
+                members[key] = RrwebList(json_bytes(item) for item in self._items(pos, whole=True))
+                pos = self._end
+            else:
+                members[key], pos = _decode_at(text, pos)
+            pos = self._expect(pos, ",}", "`,` or `}`")
+            if text[pos] == "}":
+                return members, pos + 1
+            pos = self._skip(pos + 1)
 
     def _skip(self, pos: int) -> int:
         return WHITESPACE.match(self.text, pos).end()
@@ -212,14 +258,14 @@ class StreamedBody:
             raise BodyError(f"body is not valid JSON: expected {what} at character {pos}")
         return pos
 
-    def _items(self, pos: int) -> Iterator[Any]:
-        """Elements of the array starting at pos; sets self._end past it."""
+    def _items(self, pos: int, whole: bool = False) -> Iterator[Any]:
+        """Elements of the array starting at pos (events, or whole values); sets self._end past it."""
         pos = self._skip(pos + 1)
         if self.text.startswith("]", pos):
             self._end = pos + 1
             return
         while True:
-            item, pos = _decode_at(self.text, pos)
+            item, pos = (self._event_at(pos) if self.split_recordings and not whole else _decode_at(self.text, pos))
             yield item
             pos = self._expect(pos, ",]", "`,` or `]`")
             if self.text[pos] == "]":

@@ -1,14 +1,13 @@
 """Capture payloads: find the events and the project token in a decoded body, check each event, normalize it."""
 from __future__ import annotations
 
-import json
 import uuid
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 from typing import Any
 
-from summaries.ingest.bodies import BodyError, BodyTooLarge, StreamedBody
+from summaries.ingest.bodies import BodyError, BodyTooLarge, RrwebList, StreamedBody, json_bytes
 from summaries.ingest.projects import valid_token
 from summaries.ingest.sanitize import EARLIEST, LATEST, clean
 
@@ -116,17 +115,19 @@ def clean_event(event: dict, *, text: bool, numbers: bool) -> None:
 
 
 def encode_event(event: dict) -> bytes:
-    """One normalized event as a JSON line; ValueError when it cannot be one."""
+    """One normalized event as a JSON line (an RrwebList spliced in as it is); ValueError when it cannot be one."""
+    props = event.get("properties")
+    rrweb = props.get("$snapshot_data") if isinstance(props, dict) else None
     try:
-        text = json.dumps(event, separators=(",", ":"), ensure_ascii=False, allow_nan=False)
+        if not isinstance(rrweb, RrwebList):
+            return json_bytes(event)
+        marker = f"rrweb-{uuid.uuid4()}"
+        line = json_bytes({**event, "properties": {**props, "$snapshot_data": marker}})
+        return line.replace(f'"{marker}"'.encode(), b"[" + b",".join(rrweb) + b"]", 1)
     except RecursionError:
         raise ValueError("nested too deeply") from None
     except ValueError as exc:
         raise ValueError(f"cannot be stored as JSON: {exc}") from None
-    try:
-        return text.encode("utf-8")
-    except UnicodeEncodeError:  # a lone surrogate in rrweb text: escaped, so the line stays valid JSON
-        return json.dumps(event, separators=(",", ":"), allow_nan=False).encode("ascii")
 
 
 def event_time(event: dict, received_at: datetime, where: str) -> datetime:
