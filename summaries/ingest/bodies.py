@@ -202,28 +202,27 @@ def json_bytes(value: Any) -> bytes:
 
 
 class RrwebList(list):
-    """A `$snapshot_data` list read one rrweb event at a time and kept as each event's JSON bytes, never as
-    objects: a large recording costs its size once more, not the several times its parsed objects would."""
+    """A `$snapshot_data` list kept as each rrweb event's JSON (UTF-8 bytes, as the client sent it), never as
+    objects: a recording costs its size once more instead of several times, and is not encoded again."""
 
 
-# Bodies this large that carry rrweb data have their recordings read as RrwebList.
-SPLIT_RECORDINGS_ABOVE = 1024 * 1024
 SNAPSHOT_KEYS = ("$snapshot_data", "$snapshot_items")
+# Tokens json.loads reads but a stored recording should not carry (the parsed value is written instead).
+NOT_JSON = ("NaN", "Infinity")
 
 
 class StreamedBody:
     """A JSON capture body read one event at a time, so the parsed body never exists whole in memory.
 
     Iterating yields each event; `envelope` holds the other top-level fields (api_key, sent_at, ...) once
-    iteration is done. In a large body, a `$snapshot`'s rrweb events are kept as JSON (RrwebList).
+    iteration is done. A `$snapshot`'s rrweb events are kept as the JSON the client sent (RrwebList).
     """
 
     def __init__(self, text: str) -> None:
         self.text = text
         self.envelope: dict[str, Any] = {}
-        self._end = 0
-        self.split_recordings = len(text) > SPLIT_RECORDINGS_ABOVE and any(f'"{key}"' in text
-                                                                           for key in SNAPSHOT_KEYS)
+        self._end = self._item_end = 0
+        self.split_recordings = any(f'"{key}"' in text for key in SNAPSHOT_KEYS)
 
     def _event_at(self, pos: int, depth: int = 0) -> tuple[Any, int]:
         """One event from pos: member by member down to `properties`, whose rrweb list becomes an RrwebList."""
@@ -240,7 +239,7 @@ class StreamedBody:
             if depth == 0 and key == "properties":
                 members[key], pos = self._event_at(pos, 1)
             elif depth == 1 and key in SNAPSHOT_KEYS and text.startswith("[", pos):
-                members[key] = RrwebList(json_bytes(item) for item in self._items(pos, whole=True))
+                members[key] = RrwebList(self._raw_items(pos))
                 pos = self._end
             else:
                 members[key], pos = _decode_at(text, pos)
@@ -258,14 +257,26 @@ class StreamedBody:
             raise BodyError(f"body is not valid JSON: expected {what} at character {pos}")
         return pos
 
-    def _items(self, pos: int, whole: bool = False) -> Iterator[Any]:
-        """Elements of the array starting at pos (events, or whole values); sets self._end past it."""
+    def _raw_items(self, pos: int) -> Iterator[bytes]:
+        """The JSON of each element of the array at pos, checked by parsing it; sets self._end past it."""
+        for start, item in self._items(pos, raw=True):
+            span = self.text[start:self._item_end]
+            yield json_bytes(item) if any(token in span for token in NOT_JSON) else span.encode("utf-8")
+
+    def _items(self, pos: int, raw: bool = False) -> Iterator[Any]:
+        """Elements of the array starting at pos (events, or with `raw` (start, value) pairs); sets self._end."""
         pos = self._skip(pos + 1)
         if self.text.startswith("]", pos):
             self._end = pos + 1
             return
         while True:
-            item, pos = (self._event_at(pos) if self.split_recordings and not whole else _decode_at(self.text, pos))
+            start = pos
+            if raw:
+                item, pos = _decode_at(self.text, pos)
+                self._item_end = pos
+                item = (start, item)
+            else:
+                item, pos = self._event_at(pos) if self.split_recordings else _decode_at(self.text, pos)
             yield item
             pos = self._expect(pos, ",]", "`,` or `]`")
             if self.text[pos] == "]":

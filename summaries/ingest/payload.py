@@ -114,20 +114,29 @@ def clean_event(event: dict, *, text: bool, numbers: bool) -> None:
         event["properties"].update(payload)
 
 
-def encode_event(event: dict) -> bytes:
-    """One normalized event as a JSON line (an RrwebList spliced in as it is); ValueError when it cannot be one."""
+def encode_event(event: dict) -> bytes | bytearray:
+    """One normalized event as a JSON line, an RrwebList spliced in as sent; ValueError when it cannot be one."""
     props = event.get("properties")
     rrweb = props.get("$snapshot_data") if isinstance(props, dict) else None
     try:
         if not isinstance(rrweb, RrwebList):
             return json_bytes(event)
         marker = f"rrweb-{uuid.uuid4()}"
-        line = json_bytes({**event, "properties": {**props, "$snapshot_data": marker}})
-        return line.replace(f'"{marker}"'.encode(), b"[" + b",".join(rrweb) + b"]", 1)
+        head, tail = json_bytes({**event, "properties": {**props, "$snapshot_data": marker}}).split(
+            f'"{marker}"'.encode(), 1)
     except RecursionError:
         raise ValueError("nested too deeply") from None
     except ValueError as exc:
         raise ValueError(f"cannot be stored as JSON: {exc}") from None
+    line = bytearray(head)
+    line += b"["
+    rrweb.reverse()
+    while rrweb:  # moved piece by piece, so the recording is not held twice
+        line += rrweb.pop()
+        if rrweb:
+            line += b","
+    line += b"]" + tail
+    return line
 
 
 def event_time(event: dict, received_at: datetime, where: str) -> datetime:
