@@ -51,10 +51,12 @@ class RunGuard:
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._beat, name=f"summary-{summary_pk}-heartbeat", daemon=True)
         self._context = ExitStack()
+        self._deadline = 0.0
 
     def start(self) -> "RunGuard":
         """Begin beating and enter the deadline (in this thread, the one that calls the model)."""
-        self._context.enter_context(llm.deadline(time.monotonic() + deadline_seconds()))
+        self._deadline = time.monotonic() + deadline_seconds()
+        self._context.enter_context(llm.deadline(self._deadline))
         self._thread.start()
         return self
 
@@ -68,7 +70,8 @@ class RunGuard:
         from summaries.models import SessionSummary
 
         try:
-            while not self._stop.wait(beat_seconds()):
+            # Past its deadline (plus a minute) a run can only be stuck: stop vouching for it, so it is resumed.
+            while not self._stop.wait(beat_seconds()) and time.monotonic() < self._deadline + 60:
                 SessionSummary.objects.filter(pk=self.summary_pk, status=SessionSummary.Status.RUNNING).update(
                     heartbeat_at=timezone.now())
         except Exception:  # noqa: BLE001 - a missed beat only makes the run look older
