@@ -8,12 +8,12 @@ from collections.abc import Iterable
 from datetime import datetime
 
 from django.conf import settings
-from django.core.cache import cache
 from django.db import transaction
 from django.utils import timezone
 
 from summaries.ingest.binding import insert
 from summaries.ingest.processing import ProcessResult, process_events
+from summaries.ingest.ratelimit import redis_client, redis_key
 from summaries.models import Project, RawBatch
 
 log = logging.getLogger(__name__)
@@ -54,7 +54,7 @@ def request_processing(project_id: int) -> None:
     from summaries.ingest.tasks import drain_project
 
     try:
-        if cache.add(drain_flag(project_id), 1, timeout=DRAIN_FLAG_SECONDS):
+        if redis_client().set(redis_key(drain_flag(project_id)), 1, nx=True, ex=DRAIN_FLAG_SECONDS):
             drain_project.delay(project_id)
     except Exception:  # noqa: BLE001 - the batch is safe in the database; never fail the capture request
         log.exception("could not queue processing of project %s; its batches stay pending for the sweep",
@@ -64,7 +64,7 @@ def request_processing(project_id: int) -> None:
 def release_drain(project_id: int) -> None:
     """Clear the drain flag (the drain looks for work once more afterwards, so nothing waits for the sweep)."""
     try:
-        cache.delete(drain_flag(project_id))
+        redis_client().delete(redis_key(drain_flag(project_id)))
     except Exception:  # noqa: BLE001 - the flag expires by itself
         log.warning("could not clear the drain flag of project %s", project_id, exc_info=True)
 
