@@ -281,30 +281,36 @@ def replay(port: int, requests: list[SdkRequest], clients: int, rate: float, lab
           f"Postgres and Redis not counted)")
 
 
-def big_bodies(token: str) -> dict[str, tuple[str, bytes, int]]:
-    """19 MB bodies: an events batch of ~2 kB events, and a recording of rrweb events."""
+def big_bodies(token: str, count: float = 1.0) -> dict[str, tuple[str, bytes, int]]:
+    """19 MB bodies (`count` scales them): an events batch of ~2 kB events, and a recording of rrweb events."""
     filler = "product description " * 88
     events = [{"uuid": str(uuid.uuid4()), "event": "$autocapture", "distinct_id": "big", "timestamp":
                "2026-11-24T05:26:32.741Z", "properties": {"$session_id": "big", "token": token, "text": filler,
-                                                          "n": i}} for i in range(10_000)]
+                                                          "n": i}} for i in range(int(10_000 * count))]
     events_json = json.dumps(events).encode()
     node = {"type": 2, "tagName": "div", "attributes": {"class": "row"}, "childNodes": [
         {"type": 3, "textContent": "Product name and a short description", "id": 0}], "id": 0}
     rrweb = [{"type": 3, "timestamp": 1795497992000 + i, "data": {"source": 0, "adds": [
         {"parentId": 1, "nextId": None, "node": {**node, "id": i}} for _ in range(6)], "removes": [], "texts": [],
-        "attributes": []}} for i in range(14_500)]
+        "attributes": []}} for i in range(int(14_500 * count))]
     recording_json = json.dumps([{"event": "$snapshot", "distinct_id": "big", "properties": {
         "$session_id": "big-rec", "$window_id": "w", "token": token, "$snapshot_data": rrweb}}]).encode()
     return {"events batch": ("/e/", gzip.compress(events_json, 6), len(events_json)),
             "recording": ("/s/", gzip.compress(recording_json, 6), len(recording_json))}
 
 
-def peak_rss(env: dict[str, str], path: str, body: bytes, concurrent: int) -> tuple[float, float, list[int]]:
-    """(baseline MB, peak MB) of a fresh one-process gunicorn receiving `concurrent` copies of a body at once."""
+def peak_rss(env: dict[str, str], path: str, body: bytes, small: bytes,
+             concurrent: int) -> tuple[float, float, list[int]]:
+    """(baseline MB, peak MB, answers) of a fresh one-process gunicorn receiving `concurrent` copies of a body at
+    once, after one small request of the same kind."""
     port = free_port()
     web = start_web(env, port, workers=1, threads=max(4, concurrent))
     try:
         child = next(int(p) for p in os.listdir("/proc") if p.isdigit() and _ppid(int(p)) == web.pid)
+        # One small request of the same kind first: the code it loads is not the body's cost.
+        conn = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
+        conn.request("POST", path, body=small, headers={"Content-Type": "text/plain"})
+        conn.getresponse().read()
         baseline = _status(child, "VmRSS")
         statuses: list[int] = []
 
@@ -340,6 +346,27 @@ def _status(pid: int, field: str) -> float:
     return float("nan")
 
 
+def run_replays(args: argparse.Namespace, env: dict[str, str], token: str) -> None:
+    """Warm up, then the sample's requests paced and as fast as possible, against gunicorn and a worker."""
+    from summaries.ingest.tasks import sweep_pending_batches
+
+    events = sample_events()
+    port = free_port()
+    procs = [start_web(env, port, args.web_workers, args.web_threads), start_worker(env, args.worker_concurrency)]
+    try:
+        print(f"machine: {os.cpu_count()} cores (shared); gunicorn {args.web_workers} x {args.web_threads} threads, "
+              f"celery threads -c {args.worker_concurrency}; database {DB}")
+        sweep_pending_batches(older_than_seconds=0)  # batches an earlier run left (the memory test has no worker)
+        wait_processed(0)
+        replay(port, sdk_requests(events, token, 0, args.window)[:200], 8, 0, "warm-up", procs)
+        paced = [r for n in range(1, args.rounds + 1) for r in sdk_requests(events, token, n, args.window)]
+        replay(port, paced, args.clients, args.rate, f"posthog-js replay paced at {args.rate:.0f} requests/s", procs)
+        fast = [r for n in range(100, 100 + args.rounds) for r in sdk_requests(events, token, n, args.window)]
+        replay(port, fast, args.clients, 0, "posthog-js replay as fast as possible", procs)
+    finally:
+        stop(procs)
+
+
 def main() -> None:
     """Run the benchmark and print the figures."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
@@ -351,6 +378,7 @@ def main() -> None:
     parser.add_argument("--web-threads", type=int, default=8)
     parser.add_argument("--worker-concurrency", type=int, default=4)
     parser.add_argument("--skip-memory", action="store_true")
+    parser.add_argument("--skip-replay", action="store_true")
     args = parser.parse_args()
 
     env = prepare_database()
@@ -362,29 +390,13 @@ def main() -> None:
 
     org, _ = Organization.objects.get_or_create(slug="bench", defaults={"name": "Bench"})
     project, _ = Project.objects.get_or_create(organization=org, name="Bench")
-    events = sample_events()
-    port = free_port()
-    procs = [start_web(env, port, args.web_workers, args.web_threads), start_worker(env, args.worker_concurrency)]
-    try:
-        print(f"machine: {os.cpu_count()} cores (shared); gunicorn {args.web_workers} x {args.web_threads} threads, "
-              f"celery threads -c {args.worker_concurrency}; database {DB}")
-        from summaries.ingest.tasks import sweep_pending_batches
-
-        sweep_pending_batches(older_than_seconds=0)  # batches an earlier run left (the memory test has no worker)
-        wait_processed(0)
-        replay(port, sdk_requests(events, project.capture_token, 0, args.window)[:200], 8, 0, "warm-up", procs)
-        paced = [r for n in range(1, args.rounds + 1) for r in sdk_requests(events, project.capture_token, n,
-                                                                             args.window)]
-        replay(port, paced, args.clients, args.rate, f"posthog-js replay paced at {args.rate:.0f} requests/s", procs)
-        fast = [r for n in range(100, 100 + args.rounds) for r in sdk_requests(events, project.capture_token, n,
-                                                                                 args.window)]
-        replay(port, fast, args.clients, 0, "posthog-js replay as fast as possible", procs)
-    finally:
-        stop(procs)
+    if not args.skip_replay:
+        run_replays(args, env, project.capture_token)
     if not args.skip_memory:
+        small = {label: body for label, (_, body, _) in big_bodies(project.capture_token, 0.001).items()}
         for label, (path, body, raw_size) in big_bodies(project.capture_token).items():
             for concurrent in (1, 4):
-                baseline, peak, statuses = peak_rss(env, path, body, concurrent)
+                baseline, peak, statuses = peak_rss(env, path, body, small[label], concurrent)
                 print(f"peak RSS, {concurrent} x {raw_size / MB:.1f} MB {label} ({len(body) / MB:.1f} MB gzip) at once: "
                       f"{peak:.0f} MB (idle {baseline:.0f} MB, +{peak - baseline:.0f} MB = "
                       f"{(peak - baseline) / (raw_size / MB) / concurrent:.1f}x the body per request); "

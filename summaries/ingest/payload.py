@@ -128,14 +128,22 @@ def encode_event(event: dict) -> bytes | bytearray:
         raise ValueError("nested too deeply") from None
     except ValueError as exc:
         raise ValueError(f"cannot be stored as JSON: {exc}") from None
-    line = bytearray(head)
-    line += b"["
+    # Sized once and filled piece by piece (each piece let go as it is copied): the recording exists in memory
+    # once more while its line is written, never twice.
+    line = bytearray(len(head) + len(tail) + 2 + sum(map(len, rrweb)) + max(0, len(rrweb) - 1))
+    view = memoryview(line)
+    view[:len(head) + 1] = head + b"["
+    at = len(head) + 1
     rrweb.reverse()
-    while rrweb:  # moved piece by piece, so the recording is not held twice
-        line += rrweb.pop()
+    while rrweb:
+        piece = rrweb.pop()
+        view[at:at + len(piece)] = piece
+        at += len(piece)
         if rrweb:
-            line += b","
-    line += b"]" + tail
+            view[at:at + 1] = b","
+            at += 1
+    view[at:] = b"]" + tail
+    view.release()
     return line
 
 
