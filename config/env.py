@@ -5,6 +5,8 @@ import os
 import secrets
 from pathlib import Path
 
+from config.private import private_dir, private_file, write_private
+
 
 def env_str(name: str, default: str = "") -> str:
     """A string setting; empty means unset."""
@@ -54,11 +56,12 @@ def persistent_secret_key(var_dir: Path) -> str:
     given = env_str("SECRET_KEY")
     if given:
         return given
-    path = var_dir / "secret_key"
+    path = private_dir(var_dir) / "secret_key"
     if path.exists():
-        return path.read_text().strip()
-    var_dir.mkdir(parents=True, exist_ok=True)
+        return private_file(path).read_text().strip()
     key = secrets.token_urlsafe(50)
-    path.write_text(key)
-    path.chmod(0o600)
+    try:
+        write_private(path, key)
+    except FileExistsError:  # another process wrote it first: use theirs
+        return path.read_text().strip()
     return key

@@ -7,9 +7,12 @@ import dj_database_url
 
 from config import embedded_redis
 from config.env import env_bool, env_float, env_int, env_list, env_str, persistent_secret_key
+from config.private import private_dir, private_file
+from summaries.ingest.paths import CAPTURE_PATHS, CONFIG_PATHS
 
 BASE_DIR = Path(__file__).resolve().parent.parent
-VAR_DIR = Path(env_str("RECAP_VAR_DIR", str(BASE_DIR / "var"))).resolve()
+# var/ holds the secret key, the embedded database (password hashes, API keys) and Redis: this user's only.
+VAR_DIR = private_dir(Path(env_str("RECAP_VAR_DIR", str(BASE_DIR / "var"))).resolve())
 NODE_MODULES = BASE_DIR / "node_modules"
 
 SECRET_KEY = persistent_secret_key(VAR_DIR)
@@ -32,6 +35,7 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    "config.health.HealthCheckMiddleware",  # first: answers /healthz whatever Host the probe sends
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -64,8 +68,16 @@ TEMPLATES = [
 # Database: DATABASE_URL (postgres://...) in production, a SQLite file under var/ by default.
 DATABASE_URL = env_str("DATABASE_URL", f"sqlite:///{VAR_DIR / 'recap.sqlite3'}")
 DATABASES = {"default": dj_database_url.parse(DATABASE_URL, conn_max_age=env_int("DB_CONN_MAX_AGE", 60))}
+# A database that does not answer must fail a request in seconds (capture then answers 503), not hang it.
+DB_CONNECT_TIMEOUT = env_int("RECAP_DB_CONNECT_TIMEOUT", 5)
+DB_STATEMENT_TIMEOUT = env_int("RECAP_DB_STATEMENT_TIMEOUT", 60)
+if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
+    DATABASES["default"]["OPTIONS"] = {
+        "connect_timeout": DB_CONNECT_TIMEOUT,
+        **({"options": f"-c statement_timeout={DB_STATEMENT_TIMEOUT * 1000}"} if DB_STATEMENT_TIMEOUT > 0 else {}),
+    }
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
-    VAR_DIR.mkdir(parents=True, exist_ok=True)
+    private_file(Path(DATABASES["default"]["NAME"]))
     # Workers and the web server share the file: wait for locks instead of failing.
     # IMMEDIATE takes the write lock when a transaction starts, so a reader never has to upgrade its lock
     # mid-transaction (SQLite answers "database is locked" at once for that instead of waiting the timeout).
@@ -101,6 +113,8 @@ CACHES = {
         "BACKEND": "django.core.cache.backends.redis.RedisCache",
         "LOCATION": CACHE_URL,
         "KEY_PREFIX": env_str("RECAP_CACHE_PREFIX", "recap"),
+        # Capture asks Redis on every request (rate limit, processing flag): a Redis that hangs must not hang it.
+        "OPTIONS": {"socket_connect_timeout": 2, "socket_timeout": 5},
     }
 }
 
@@ -108,6 +122,7 @@ CACHES = {
 CELERY_TASK_DEFAULT_QUEUE = "default"
 CELERY_TASK_ROUTES = {
     "summaries.tasks.summarize_session": {"queue": "llm"},
+    "summaries.tasks.resume_summary": {"queue": "llm"},
     "replay_render.tasks.validate_*": {"queue": "llm"},
     "replay_render.tasks.render_*": {"queue": "render"},
     "patterns.tasks.extract_*": {"queue": "llm"},
@@ -127,7 +142,12 @@ CELERY_TASK_TIME_LIMIT = env_int("CELERY_TASK_TIME_LIMIT", 960)
 CELERY_RESULT_EXPIRES = env_int("CELERY_RESULT_EXPIRES", 86400)
 CELERY_TASK_ALWAYS_EAGER = env_bool("CELERY_TASK_ALWAYS_EAGER", False)
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
-CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": CELERY_TASK_TIME_LIMIT * 2}
+# A task a dead worker had taken comes back after this long (Redis has no other way to know). It is fitted to
+# the longest task that may run before acknowledging: batch processing and rendering take seconds to minutes;
+# summaries can run longer but guard themselves (heartbeat, deadline), and the beat sweep re-queues a summary
+# whose worker died within minutes, so a redelivered summary finds its work done or still alive.
+CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": env_int("RECAP_BROKER_VISIBILITY_TIMEOUT", 300),
+                                   "socket_connect_timeout": 2}
 CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
 CELERY_TIMEZONE = "UTC"
 
@@ -162,7 +182,9 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
-LOGIN_URL = "/admin/login/"
+LOGIN_URL = "/login/"
+LOGIN_REDIRECT_URL = "/"
+LOGOUT_REDIRECT_URL = "/login/"
 
 LANGUAGE_CODE = "en-us"
 TIME_ZONE = "UTC"
@@ -174,7 +196,8 @@ RECAP_HTTPS = env_bool("RECAP_HTTPS", False)
 SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 SESSION_COOKIE_SECURE = CSRF_COOKIE_SECURE = RECAP_HTTPS
 SECURE_SSL_REDIRECT = RECAP_HTTPS
-SECURE_REDIRECT_EXEMPT = [r"^healthz$", r"^(e|s|batch|capture|i/v0/e|flags|decide)/"]
+# Capture and remote config are posted by browsers: a redirect would turn a POST into a GET and lose the data.
+SECURE_REDIRECT_EXEMPT = [r"^healthz$", CAPTURE_PATHS, CONFIG_PATHS]
 SECURE_HSTS_SECONDS = env_int("RECAP_HSTS_SECONDS", 31536000 if RECAP_HTTPS else 0)
 SECURE_HSTS_INCLUDE_SUBDOMAINS = RECAP_HTTPS
 SECURE_HSTS_PRELOAD = RECAP_HTTPS
@@ -219,6 +242,7 @@ RECAP_CAPTURE_MAX_EVENT_BYTES = env_int("RECAP_CAPTURE_MAX_EVENT_BYTES", 2 * 102
 RECAP_CAPTURE_MAX_BATCH_BYTES = env_int("RECAP_CAPTURE_MAX_BATCH_BYTES", 20 * 1024 * 1024)
 RECAP_CAPTURE_MAX_RECORDING_BYTES = env_int("RECAP_CAPTURE_MAX_RECORDING_BYTES", 25 * 1024 * 1024)
 RECAP_CAPTURE_RATE_LIMIT = env_int("RECAP_CAPTURE_RATE_LIMIT", 60000)  # requests per token per minute; 0 = off
+RECAP_CAPTURE_MAX_EVENTS = env_int("RECAP_CAPTURE_MAX_EVENTS", 10_000)  # events per request; 413 above
 RECAP_CAPTURE_MAX_ATTEMPTS = env_int("RECAP_CAPTURE_MAX_ATTEMPTS", 3)
 RECAP_SESSION_IDLE_MINUTES = env_int("RECAP_SESSION_IDLE_MINUTES", 30)
 RECAP_RAW_BATCH_RETENTION_DAYS = env_int("RECAP_RAW_BATCH_RETENTION_DAYS", 14)
@@ -228,12 +252,17 @@ CELERY_BEAT_SCHEDULE = {
     "capture-requeue-pending-batches": {"task": "summaries.ingest.tasks.sweep_pending_batches", "schedule": 120.0},
     "capture-complete-idle-sessions": {"task": "summaries.ingest.tasks.complete_idle_sessions", "schedule": 300.0},
     "capture-prune-processed-batches": {"task": "summaries.ingest.tasks.prune_processed_batches", "schedule": 3600.0},
+    "summaries-requeue-abandoned": {"task": "summaries.tasks.requeue_abandoned_summaries", "schedule": 60.0},
 }
 
 # Session summaries (summaries/analysis, summaries/llm.py): context budget, retries, signal thresholds.
 RECAP_CONTEXT_TOKENS = env_int("RECAP_CONTEXT_TOKENS", 150_000)
 RECAP_LLM_MAX_ATTEMPTS = env_int("RECAP_LLM_MAX_ATTEMPTS", 3)
 RECAP_LLM_RETRY_WAIT = env_float("RECAP_LLM_RETRY_WAIT", 2.0)
+# A summary run gives up after this long (model calls are cut to the time left), so it is never left running.
+RECAP_SUMMARY_DEADLINE_SECONDS = env_int("RECAP_SUMMARY_DEADLINE_SECONDS", 1800)
+# A running summary stamps a heartbeat this often; four missed beats mean its worker died and it is queued again.
+RECAP_SUMMARY_HEARTBEAT_SECONDS = env_float("RECAP_SUMMARY_HEARTBEAT_SECONDS", 15.0)
 RECAP_INACTIVITY_SECONDS = env_float("RECAP_INACTIVITY_SECONDS", 10.0)
 RECAP_RAGE_CLICK_COUNT = env_int("RECAP_RAGE_CLICK_COUNT", 3)
 RECAP_DEAD_CLICK_MS = env_int("RECAP_DEAD_CLICK_MS", 2500)

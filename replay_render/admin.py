@@ -9,12 +9,14 @@ from django.urls import path, reverse
 from django.utils.html import format_html
 
 from replay_render.models import Clip
+from summaries.admin_scope import OrganizationScopedAdmin
 
 
 @admin.register(Clip)
-class ClipAdmin(admin.ModelAdmin):
-    """Clips with their render figures; failed ones show why."""
+class ClipAdmin(OrganizationScopedAdmin):
+    """Clips with their render figures; failed ones show why. Scoped to the user's organizations."""
 
+    organization_path = "session__project__organization"
     list_display = ["id", "session", "start_time", "fps", "state", "failure", "frame_count", "byte_size",
                     "render_seconds", "created_at"]
     list_filter = ["state", "failure", "fps"]
@@ -29,10 +31,10 @@ class ClipAdmin(admin.ModelAdmin):
         return own + super().get_urls()
 
     def webm(self, request: HttpRequest, pk: int) -> FileResponse:
-        """Stream a clip's webm to staff allowed to view clips."""
+        """Stream a clip's webm to staff allowed to view clips of its organization."""
         if not self.has_view_permission(request):
             raise PermissionDenied
-        clip = Clip.objects.filter(pk=pk).first()
+        clip = self.get_queryset(request).filter(pk=pk).first()
         if clip is None or not clip.is_ready:
             raise Http404("no rendered clip")
         return FileResponse(clip.file.open("rb"), content_type="video/webm")
@@ -53,3 +55,7 @@ class ClipAdmin(admin.ModelAdmin):
         for clip in queryset:
             render_clip_by_id.delay(clip.pk, force=True)
         self.message_user(request, f"{queryset.count()} clip(s) queued for rendering.", messages.SUCCESS)
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        """Clips are rendered, not typed in."""
+        return False

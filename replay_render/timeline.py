@@ -8,6 +8,9 @@ import bisect
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
+from summaries.analysis.activity import activity_times as activity_timestamps  # noqa: F401 - the one definition
+from summaries.analysis.activity import idle_gap_ms, idle_periods
+
 # rrweb event and incremental-source numbers (see REFERENCE.md, section 4).
 FULL_SNAPSHOT = 2
 INCREMENTAL_SNAPSHOT = 3
@@ -15,7 +18,6 @@ META = 4
 SOURCE_MUTATION = 0
 SOURCE_MOUSE_INTERACTION = 2
 SOURCE_VIEWPORT_RESIZE = 4
-ACTIVITY_SOURCES = frozenset({1, 2, 3, 4, 5})
 MOUSE_CLICK_TYPES = frozenset({2, 4})  # Click, DblClick
 
 DEFAULT_VIEWPORT = (1280, 720)
@@ -124,17 +126,6 @@ def page_urls(events: list[dict]) -> Callable[[float], str]:
     return at
 
 
-def activity_timestamps(events: list[dict]) -> list[int]:
-    """Instants of user activity: incremental snapshots from mouse, scroll, resize and input sources."""
-    return [
-        int(e["timestamp"])
-        for e in events
-        if e.get("type") == INCREMENTAL_SNAPSHOT
-        and isinstance(e.get("data"), dict)
-        and e["data"].get("source") in ACTIVITY_SOURCES
-    ]
-
-
 def clicks(events: list[dict]) -> list[dict]:
     """Clicks of the top-level page: {timestamp, x, y}, for drawing a click marker."""
     found = []
@@ -152,14 +143,12 @@ def clicks(events: list[dict]) -> list[dict]:
 
 
 def idle_ranges(activity: list[int], start_ms: int, end_ms: int, gap_ms: int, keep_ms: int) -> list[tuple[int, int]]:
-    """Ranges inside [start, end] with no activity for longer than gap_ms, minus keep_ms of context each side."""
-    marks = [start_ms] + [t for t in activity if start_ms < t < end_ms] + [end_ms]
+    """Idle periods inside [start, end] (summaries.analysis.activity), minus keep_ms of context each side."""
     ranges = []
-    for before, after in zip(marks, marks[1:]):
-        if after - before > gap_ms:
-            cut_from, cut_to = before + keep_ms, after - keep_ms
-            if cut_to > cut_from:
-                ranges.append((cut_from, cut_to))
+    for before, after in idle_periods(activity, start_ms, end_ms, gap_ms):
+        cut_from, cut_to = before + keep_ms, after - keep_ms
+        if cut_to > cut_from:
+            ranges.append((cut_from, cut_to))
     return ranges
 
 
@@ -170,18 +159,20 @@ def plan_frames(
     *,
     activity: list[int] | None = None,
     skip_inactive: bool = False,
-    gap_ms: int = 5000,
+    gap_ms: int | None = None,
     keep_ms: int = 1000,
 ) -> FramePlan:
     """Frame n shows start + n/fps of recording time, except that idle stretches are jumped over when asked.
 
+    Idle means what it means everywhere (summaries.analysis.activity); gap_ms defaults to RECAP_INACTIVITY_SECONDS.
     Timestamps are computed from the frame index (never accumulated), so there is no drift.
     """
     if fps < 1:
         raise ValueError("fps must be at least 1")
     if end_ms <= start_ms:
         raise ValueError("a clip must end after it starts")
-    skipped = idle_ranges(activity or [], start_ms, end_ms, gap_ms, keep_ms) if skip_inactive else []
+    gap = idle_gap_ms() if gap_ms is None else gap_ms
+    skipped = idle_ranges(activity or [], start_ms, end_ms, gap, keep_ms) if skip_inactive else []
     frames: list[Frame] = []
     step = 1000.0 / fps
     cursor = start_ms

@@ -7,19 +7,47 @@ RECAP_VIDEO_MODEL, an optional base URL from RECAP_LLM_API_BASE, keys from the p
 from __future__ import annotations
 
 import base64
+import contextvars
 import logging
 import os
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any, Generic, TypeVar
 
-from tenacity import RetryCallState, Retrying, retry_if_exception, stop_after_attempt, wait_random_exponential
+from tenacity import RetryCallState, Retrying, retry_if_exception, stop_after_attempt, stop_any, \
+    wait_random_exponential
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
 _import_lock = threading.Lock()
+# The monotonic time by which the work in progress must be done (a summary's deadline); None: no deadline.
+_deadline: contextvars.ContextVar[float | None] = contextvars.ContextVar("recap_llm_deadline", default=None)
+
+
+@contextmanager
+def deadline(at: float) -> Iterator[None]:
+    """Model calls inside end by `at` (time.monotonic()): each call's timeout is cut to the time left and no
+    retry starts after it. Celery's time limits do not reach a threads pool; this does."""
+    token = _deadline.set(at)
+    try:
+        yield
+    finally:
+        _deadline.reset(token)
+
+
+def time_left() -> float | None:
+    """Seconds until the current deadline (None when there is none)."""
+    at = _deadline.get()
+    return None if at is None else at - time.monotonic()
+
+
+def _past_deadline(state: RetryCallState) -> bool:
+    """A retry stop: the deadline has passed."""
+    left = time_left()
+    return left is not None and left <= 1
 
 
 class LLMError(RuntimeError):
@@ -183,8 +211,11 @@ def complete(
     total = LLMUsage()
 
     def one_call() -> LLMResult[T]:
-        kwargs: dict[str, Any] = {"model": model, "messages": messages, "timeout": timeout, "num_retries": 0,
-                                  "max_retries": 0}
+        left = time_left()
+        if left is not None and left <= 1:
+            raise LLMError(f"the deadline passed before calling {model!r} (RECAP_SUMMARY_DEADLINE_SECONDS)")
+        kwargs: dict[str, Any] = {"model": model, "messages": messages, "num_retries": 0, "max_retries": 0,
+                                  "timeout": timeout if left is None else min(timeout, left)}
         if api_base:
             kwargs["api_base"] = api_base
             # OpenAI-compatible servers (vLLM, proxies) often need no key, but the client insists on one.
@@ -210,7 +241,7 @@ def complete(
                     str(exc).splitlines()[0][:200] if exc else "")
 
     retrying = Retrying(
-        stop=stop_after_attempt(attempts),
+        stop=stop_any(stop_after_attempt(attempts), _past_deadline),
         wait=wait_random_exponential(multiplier=wait_base, max=max(wait_base, 60.0)),
         retry=retry_if_exception(_retryable),
         before_sleep=before_sleep,

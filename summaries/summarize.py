@@ -12,7 +12,7 @@ from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from summaries import llm
+from summaries import heartbeat, llm
 from summaries.analysis import schema
 from summaries.analysis.events import event_from_row
 from summaries.analysis.prompt_data import PrepareOptions, PromptInput, prepare_session, prompt_data_block, rows_to_csv
@@ -24,8 +24,6 @@ from summaries.prompts import PROMPT_VERSION, system_prompt, template, user_prom
 
 log = logging.getLogger(__name__)
 ENGINES = ("rules", "llm")
-# A 'running' row older than this is considered abandoned by a dead worker and may be taken over.
-STALE_RUNNING = timedelta(minutes=20)
 
 
 class SummaryFailed(RuntimeError):
@@ -173,18 +171,24 @@ def empty_answer() -> dict[str, Any]:
     }
 
 
-def _claim(row: SessionSummary) -> bool:
-    """Atomically mark a row running unless another worker is on it or it is done."""
-    stale = timezone.now() - STALE_RUNNING
+def _claim(row: SessionSummary, force: bool = False) -> bool:
+    """Atomically mark a row running unless it is done or another live run has it (its heartbeat is fresh);
+    a claimed run beats and has a deadline until _store (summaries.heartbeat). `force` redoes a done row."""
+    now = timezone.now()
     with transaction.atomic():
         locked = SessionSummary.objects.select_for_update().get(pk=row.pk)
-        if locked.status == SessionSummary.Status.SUCCEEDED:
+        if locked.status == SessionSummary.Status.SUCCEEDED and not force:
             return False
-        if locked.status == SessionSummary.Status.RUNNING and locked.updated_at > stale:
+        if locked.status == SessionSummary.Status.RUNNING and not heartbeat.is_abandoned(
+                locked.heartbeat_at, locked.updated_at, now):
             return False
         locked.status = SessionSummary.Status.RUNNING
         locked.error = ""
-        locked.save(update_fields=["status", "error", "updated_at"])
+        locked.heartbeat_at = now
+        locked.deadline_at = now + timedelta(seconds=heartbeat.deadline_seconds())
+        locked.save(update_fields=["status", "error", "heartbeat_at", "deadline_at", "updated_at"])
+    row.status, row.heartbeat_at, row.deadline_at = locked.status, locked.heartbeat_at, locked.deadline_at
+    heartbeat.guard(row.pk)
     return True
 
 
@@ -211,7 +215,7 @@ def summarize_session(
         row = SessionSummary.objects.get(cache_key=key)
     if row.status == SessionSummary.Status.SUCCEEDED and not force:
         return row
-    if not _claim(row) and not force:
+    if not _claim(row, force=force):
         row.refresh_from_db()
         return row
     started = time.monotonic()
@@ -245,7 +249,8 @@ def summarize_session(
 
 def _store(row: SessionSummary, *, status: str, usage: llm.LLMUsage, started: float, summary: dict | None = None,
            error: str = "", attempts: int | None = None) -> None:
-    """Save the outcome of a run on its row."""
+    """Save the outcome of a run on its row (and stop guarding it)."""
+    heartbeat.release(row.pk)
     row.status = status
     row.error = error
     if summary is not None:

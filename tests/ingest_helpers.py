@@ -71,3 +71,18 @@ def gz(obj: object) -> bytes:
 def later(seconds: float) -> datetime:
     """T0 plus some seconds."""
     return T0 + timedelta(seconds=seconds)
+
+
+def compress_rrweb_event(event: dict) -> dict:
+    """posthog-js's per-event compression (`cv: "2024-10"`): FullSnapshot data and Mutation fields gzipped, as
+    latin-1 strings."""
+    def pack(value: object) -> str:
+        return gzip.compress(json.dumps(value).encode()).decode("latin-1")
+
+    kind, data = event.get("type"), event.get("data")
+    if kind == 2:
+        return {**event, "data": pack(data), "cv": "2024-10"}
+    if kind == 3 and isinstance(data, dict) and data.get("source") == 0:
+        packed = {name: pack(data.get(name, [])) for name in ("texts", "attributes", "removes", "adds")}
+        return {**event, "data": {**data, **packed}, "cv": "2024-10"}
+    return event

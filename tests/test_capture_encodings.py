@@ -10,9 +10,11 @@ import lzstring
 import pytest
 
 from summaries.ingest.batches import process_batch
-from summaries.ingest.rrweb import compress_event_for_tests, decompress_event
+from summaries.ingest.rrweb import decompress_event
 from summaries.models import RawBatch, Session
-from tests.ingest_helpers import T0, gz, later, make_project, ph_event, rrweb_recording, snapshot_event
+from tests.ingest_helpers import (
+    T0, compress_rrweb_event, gz, later, make_project, ph_event, rrweb_recording, snapshot_event,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -20,7 +22,7 @@ pytestmark = pytest.mark.django_db
 @pytest.fixture(autouse=True)
 def no_queue(monkeypatch):
     """Batches are processed by the tests themselves."""
-    monkeypatch.setattr("summaries.ingest.batches.enqueue_batch", lambda batch_id: None)
+    monkeypatch.setattr("summaries.ingest.batches.request_processing", lambda project_id: None)
 
 
 def stored_names(project) -> list[str]:
@@ -115,7 +117,7 @@ def test_concatenated_gzip_members(client):
 def test_per_event_compressed_rrweb_is_decompressed_when_stored(client):
     project = make_project()
     recording = rrweb_recording(T0, seconds=5)
-    packed = [compress_event_for_tests(e) for e in recording]
+    packed = [compress_rrweb_event(e) for e in recording]
     assert isinstance(packed[1]["data"], str) and packed[1]["cv"] == "2024-10"  # FullSnapshot data is a string
     r = client.post("/s/", gz({"api_key": project.capture_token, "batch": [snapshot_event(packed, later(6))]}),
                     content_type="text/plain")
@@ -129,7 +131,7 @@ def test_per_event_compressed_rrweb_is_decompressed_when_stored(client):
 def test_decompress_event_leaves_plain_events_alone_and_refuses_garbage():
     plain = {"type": 3, "timestamp": 1, "data": {"source": 1, "positions": []}}
     assert decompress_event(plain) is plain
-    mutation = compress_event_for_tests({"type": 3, "timestamp": 2, "data": {
+    mutation = compress_rrweb_event({"type": 3, "timestamp": 2, "data": {
         "source": 0, "texts": [{"id": 1, "value": "hi"}], "attributes": [], "removes": [], "adds": []}})
     assert decompress_event(mutation)["data"]["texts"] == [{"id": 1, "value": "hi"}]
     rule = {"type": 3, "timestamp": 3, "cv": "2024-10", "data": {

@@ -42,11 +42,14 @@ def test_session_id_unique_per_project_only(project: Project) -> None:
         Session.objects.create(project=project, session_id="s1")
 
 
-def test_event_uuid_is_unique(project: Project) -> None:
+def test_event_uuid_is_unique_per_session_not_across_projects(project: Project) -> None:
     session = Session.objects.create(project=project, session_id="s1")
     first = Event.objects.create(session=session, timestamp=ms_to_datetime(1_700_000_000_000), name="$pageview")
     with pytest.raises(IntegrityError), transaction.atomic():
         Event.objects.create(session=session, uuid=first.uuid, timestamp=first.timestamp, name="$pageview")
+    other = Project.objects.create(organization=project.organization, name="Other")
+    elsewhere = Session.objects.create(project=other, session_id="s1")
+    Event.objects.create(session=elsewhere, uuid=first.uuid, timestamp=first.timestamp, name="$pageview")
 
 
 def rrweb(ts: int, type_: int = 3, **data: object) -> dict:

@@ -9,9 +9,8 @@ import pytest
 from django.core.management import CommandError, call_command
 
 from summaries.ingest.posthog_api import parse_since
-from summaries.ingest.rrweb import compress_event_for_tests
 from summaries.models import Session
-from tests.ingest_helpers import T0, later, make_project, rrweb_recording
+from tests.ingest_helpers import T0, compress_rrweb_event, later, make_project, rrweb_recording
 from tests.posthog_stub import PostHogStub, StubRecording
 
 pytestmark = pytest.mark.django_db
@@ -22,7 +21,7 @@ def recording(session_id: str, start_seconds: int, email: str | None = None) -> 
     start = later(start_seconds)
     rr = rrweb_recording(start, 8)
     first, rest = rr[:3], rr[3:]
-    blob_a = [json.dumps(["win-a", compress_event_for_tests(e)]) for e in first]
+    blob_a = [json.dumps(["win-a", compress_rrweb_event(e)]) for e in first]
     blob_b = [json.dumps({"window_id": "win-a", "data": rest})]
     events = [[str(uuid.uuid4()), name, (start.replace(microsecond=0)).isoformat().replace("+00:00", "Z"),
                "person-1", json.dumps({"$session_id": session_id, "$current_url": "https://app.example/x",

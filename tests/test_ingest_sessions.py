@@ -17,14 +17,14 @@ pytestmark = pytest.mark.django_db
 @pytest.fixture(autouse=True)
 def no_queue(monkeypatch):
     """Batches are processed by the tests themselves."""
-    monkeypatch.setattr(batches, "enqueue_batch", lambda batch_id: None)
+    monkeypatch.setattr(batches, "request_processing", lambda project_id: None)
 
 
 def accept(project, events: list[dict], kind: str = RawBatch.Kind.EVENTS) -> RawBatch:
     """What a capture request does: check the events, store them raw."""
     checked = check_payload(events, received_at=T0, max_event_bytes=2 * 1024 * 1024)
     assert not checked.rejected, checked.rejected
-    return store_batch(project, checked.events, kind=kind, source="/test/")
+    return store_batch(project, checked.lines, kind=kind, source="/test/")
 
 
 def session_state(session: Session) -> tuple:
@@ -127,7 +127,7 @@ def test_failing_batch_keeps_its_error_then_is_marked_failed_and_can_be_reproces
         assert batch.state == expected and "database fell over" in batch.error
     assert batch.attempts == 2 and not Event.objects.exists()
     monkeypatch.undo()
-    monkeypatch.setattr(batches, "enqueue_batch", lambda batch_id: None)
+    monkeypatch.setattr(batches, "request_processing", lambda project_id: None)
 
     admin = get_user_model().objects.create_superuser("root", "root@example.com", "pw")
     from django.test import Client
@@ -190,8 +190,8 @@ def test_sweep_requeues_old_pending_batches_and_idle_sessions_complete(monkeypat
     fresh = accept(project, [ph_event("$pageview", later(1), session="sess-2")])
     RawBatch.objects.filter(pk=old.pk).update(received_at=timezone.now() - timedelta(minutes=10))
     queued: list[int] = []
-    monkeypatch.setattr(tasks, "enqueue_batch", queued.append)
-    assert tasks.sweep_pending_batches() == 1 and queued == [old.pk]
+    monkeypatch.setattr(tasks.drain_project, "delay", queued.append)
+    assert tasks.sweep_pending_batches() == 1 and queued == [project.pk]
 
     process_batch(old.pk)
     process_batch(fresh.pk)
@@ -233,17 +233,19 @@ def test_odd_text_in_properties_is_stored():
     assert stored["nested"] == {"a": [1, None]}
 
 
-def test_active_seconds_without_a_recording_come_from_event_gaps():
-    from summaries.ingest.assembly import activity_from_timestamps
-    from summaries.ingest.processing import events_active_seconds
+def test_active_seconds_without_a_recording_come_from_event_gaps(settings):
+    from summaries.analysis.activity import active_seconds
+    from summaries.ingest.processing import recompute
 
+    settings.RECAP_INACTIVITY_SECONDS = 10
     project = make_project()
-    offsets = [0, 2, 4, 9, 30, 31, 36.5]  # gaps 2, 2, 5 (counts), 21 (idle), 1, 5.5 (idle)
-    process_batch(accept(project, [ph_event("$autocapture", later(t)) for t in offsets]).pk)
+    offsets = [0, 2, 4, 9, 30, 31, 36.5, 46.5]  # gaps 2, 2, 5 (count), 21 (idle), 1, 5.5 (count), 10 (idle)
+    process_batch(accept(project, [ph_event("$autocapture", later(t)) for t in offsets[:4]]).pk)
+    process_batch(accept(project, [ph_event("$autocapture", later(t)) for t in offsets[4:]]).pk)
     session = Session.objects.get()
-    assert session.active_seconds == pytest.approx(10.0)
-    assert events_active_seconds([session.pk]) == {session.pk: pytest.approx(10.0)}
-    assert activity_from_timestamps([int(t * 1000) for t in offsets]) == pytest.approx(10.0)
+    assert session.active_seconds == pytest.approx(15.5)  # extended batch by batch ...
+    assert recompute([session])[session.pk].active_seconds == pytest.approx(15.5)  # ... as from all rows
+    assert active_seconds([int(t * 1000) for t in offsets]) == pytest.approx(15.5)
 
 
 def test_garbage_rrweb_events_are_dropped_and_the_rest_stored():

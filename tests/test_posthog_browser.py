@@ -125,7 +125,7 @@ async def drive_browser(page_url: str) -> list[str]:
 
 def test_posthog_js_capture_end_to_end(recap_server: str, shop_server, monkeypatch) -> None:
     """posthog-js from npm sends events and an rrweb recording that Recap stores and can replay."""
-    monkeypatch.setattr(batches, "enqueue_batch", lambda batch_id: None)  # processed below, no worker needed
+    monkeypatch.setattr(batches, "request_processing", lambda project_id: None)  # processed below, no worker needed
     project = make_project("Browser shop")
     root, port = shop_server
     (root / "index.html").write_text(PAGE % {"token": json.dumps(project.capture_token),

@@ -79,7 +79,8 @@ def test_long_clip_skips_inactivity(sample_session: Session) -> None:
     clip = render_clip(sample_session, start, start + timedelta(seconds=60), fps=1, skip_inactive=True)
     assert clip.state == Clip.State.DONE
     assert clip.skipped_seconds > 5
-    assert clip.frame_count == round(60 - clip.skipped_seconds)
+    # Each kept stretch gets a whole number of frames: up to half a frame of rounding per stretch.
+    assert abs(clip.frame_count - (60 - clip.skipped_seconds)) <= 1.5
     info, _ = read_video(Path(clip.file.path))
     assert info.frame_count == clip.frame_count
     # Frame times still go forward; the jumps are where idle time was cut.

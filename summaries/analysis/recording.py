@@ -7,13 +7,14 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from summaries.analysis.activity import ACTIVITY_SOURCES as ACTIVE_SOURCES  # noqa: F401 - the one definition
+from summaries.analysis.activity import activity_times, idle_periods, is_activity  # noqa: F401
+
 # rrweb EventType / IncrementalSource / MouseInteraction numbers.
 FULL_SNAPSHOT, INCREMENTAL, META, PLUGIN = 2, 3, 4, 6
 SRC_MUTATION, SRC_MOUSEMOVE, SRC_INTERACTION, SRC_SCROLL, SRC_RESIZE, SRC_INPUT = 0, 1, 2, 3, 4, 5
 SRC_TOUCHMOVE, SRC_MEDIA, SRC_DRAG, SRC_SELECTION = 6, 7, 12, 14
 CLICK = 2
-# PostHog counts these incremental sources as user activity.
-ACTIVE_SOURCES = frozenset({1, 2, 3, 4, 5, 6, 7, 12})
 
 
 @dataclass(frozen=True)
@@ -29,29 +30,11 @@ class Inactivity:
         return (self.end_ms - self.start_ms) / 1000
 
 
-def is_activity(event: dict[str, Any]) -> bool:
-    """True for rrweb events made by the user (mouse, scroll, input, touch...)."""
-    return event.get("type") == INCREMENTAL and (event.get("data") or {}).get("source") in ACTIVE_SOURCES
-
-
-def activity_times(rrweb_events: list[dict[str, Any]]) -> list[int]:
-    """Timestamps of user activity in the recording."""
-    return [int(e.get("timestamp") or 0) for e in rrweb_events if is_activity(e)]
-
-
 def inactivity_periods(
-    times: list[int], start_ms: int, end_ms: int, *, threshold_ms: int = 10_000
+    times: list[int], start_ms: int, end_ms: int, *, threshold_ms: int | None = None
 ) -> list[Inactivity]:
-    """Gaps of at least threshold_ms between activity (including before the first and after the last)."""
-    points = sorted(t for t in times if start_ms <= t <= end_ms)
-    edges = [start_ms, *points, end_ms]
-    return [Inactivity(a, b) for a, b in zip(edges, edges[1:]) if b - a >= threshold_ms]
-
-
-def active_seconds(times: list[int], *, threshold_ms: int = 10_000) -> float:
-    """Seconds of activity: time between activity points closer than the inactivity threshold."""
-    points = sorted(times)
-    return sum((b - a) for a, b in zip(points, points[1:]) if b - a < threshold_ms) / 1000
+    """Idle stretches (summaries.analysis.activity.idle_periods) as Inactivity rows."""
+    return [Inactivity(a, b) for a, b in idle_periods(times, start_ms, end_ms, threshold_ms)]
 
 
 def mouse_positions(rrweb_events: list[dict[str, Any]]) -> list[tuple[int, float, float]]:

@@ -1,4 +1,4 @@
-"""Admin for raw capture batches: see what arrived, what failed and why, and reprocess."""
+"""Admin for raw capture batches and quarantined events: what arrived, what failed and why, and reprocessing."""
 from __future__ import annotations
 
 import json
@@ -7,16 +7,18 @@ from django.contrib import admin, messages
 from django.db.models import QuerySet
 from django.http import HttpRequest
 
+from summaries.admin_scope import OrganizationScopedAdmin
 from summaries.ingest.batches import enqueue_batch, reprocess
-from summaries.models import RawBatch
+from summaries.models import QuarantinedEvent, RawBatch
 
 SYNC_LIMIT = 20
 
 
 @admin.register(RawBatch)
-class RawBatchAdmin(admin.ModelAdmin):
+class RawBatchAdmin(OrganizationScopedAdmin):
     """Raw batches by state; failed ones show their error and can be processed again."""
 
+    organization_path = "project__organization"
     list_display = ["id", "project", "kind", "source", "received_at", "event_count", "rejected_count", "state",
                     "attempts", "short_error"]
     list_filter = ["state", "kind", "project"]
@@ -37,12 +39,16 @@ class RawBatchAdmin(admin.ModelAdmin):
     @admin.display(description="events (first 20, rrweb data cut)")
     def events_preview(self, obj: RawBatch) -> str:
         """The batch's first events as JSON, so a failed batch can be looked at (escaped by the admin)."""
+        events = []
         try:
-            events = obj.events()[:20]
-        except (OSError, ValueError) as exc:
+            for event in obj.iter_events():
+                events.append(event)
+                if len(events) == 20:
+                    break
+        except (OSError, EOFError, ValueError) as exc:
             return f"payload cannot be read: {exc}"
         for event in events:
-            data = event.get("properties", {}).get("$snapshot_data")
+            data = event.get("properties", {}).get("$snapshot_data") if isinstance(event, dict) else None
             if isinstance(data, list):
                 event["properties"] = {**event["properties"], "$snapshot_data": f"<{len(data)} rrweb events>"}
         return json.dumps(events, indent=2)[:20000]
@@ -66,4 +72,30 @@ class RawBatchAdmin(admin.ModelAdmin):
 
     def has_add_permission(self, request: HttpRequest) -> bool:
         """Batches come from capture and imports only."""
+        return False
+
+
+@admin.register(QuarantinedEvent)
+class QuarantinedEventAdmin(OrganizationScopedAdmin):
+    """Events processing set aside (the rest of their batch was stored), with the reason."""
+
+    organization_path = "project__organization"
+    list_display = ["id", "project", "name", "short_reason", "raw_batch", "created_at"]
+    list_filter = ["project", "name"]
+    search_fields = ["name", "reason"]
+    date_hierarchy = "created_at"
+    list_select_related = ["project", "project__organization"]
+    readonly_fields = ["project", "raw_batch", "name", "reason", "event", "created_at"]
+
+    @admin.display(description="reason")
+    def short_reason(self, obj: QuarantinedEvent) -> str:
+        """The first line of the reason."""
+        return obj.reason.splitlines()[0][:120] if obj.reason else ""
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        """Quarantined events come from processing only."""
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: QuarantinedEvent | None = None) -> bool:
+        """Kept as they were set aside."""
         return False

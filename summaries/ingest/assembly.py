@@ -5,7 +5,7 @@ import re
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from summaries.ingest.rrweb import merge_segments
+from summaries.analysis.activity import merge_segments, segments_seconds
 
 EMAIL_RE = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 EMAIL_KEYS = ("email", "$email", "Email", "user_email")
@@ -40,61 +40,72 @@ class EventFigures:
 class SessionFigures:
     """The session columns assembly computes."""
 
-    start_time: datetime | None
-    end_time: datetime | None
-    duration_seconds: float
-    active_seconds: float
-    event_count: int
-    exception_count: int
-    click_count: int
-    keypress_count: int
-    mouse_activity_count: int
-    console_error_count: int
-    recording_event_count: int
+    start_time: datetime | None = None
+    end_time: datetime | None = None
+    duration_seconds: float = 0.0
+    active_seconds: float = 0.0
+    event_count: int = 0
+    exception_count: int = 0
+    click_count: int = 0
+    keypress_count: int = 0
+    mouse_activity_count: int = 0
+    console_error_count: int = 0
+    recording_event_count: int = 0
+    activity_segments: list[list[int]] = field(default_factory=list)
+
+    @classmethod
+    def of(cls, row: object) -> "SessionFigures":
+        """The figures a Session row holds now."""
+        return cls(**{name: getattr(row, name) for name in cls.__dataclass_fields__})
 
 
-def activity_from_timestamps(times_ms: list[int]) -> float:
-    """Active seconds when there is no recording: each event is a moment of activity, 5 s gaps split."""
-    segments = merge_segments([[t, t] for t in times_ms])
-    return sum(end - start for start, end in segments) / 1000
+def extend(
+    current: SessionFigures, events: EventFigures, chunks: list[ChunkFigures], event_times_ms: list[int]
+) -> SessionFigures | None:
+    """The figures once new events and recording chunks are added; None when they must be recomputed instead.
 
-
-def assemble(events: EventFigures, chunks: list[ChunkFigures], events_active_seconds: float = 0.0) -> SessionFigures:
-    """Combine event aggregates and chunk figures into the session's figures.
-
-    Start/end cover both events and recording; active seconds follow rrweb's definition
-    (incremental snapshots of sources 1-5, gaps over 5 s are inactive) when there is a
-    recording, else `events_active_seconds` (the analytics events' timestamps taken the same way,
-    see activity_from_timestamps) is used.
+    Start/end cover events and recording. With a recording, activity and clicks come from it (see
+    summaries.analysis.activity); without one, each analytics event is a moment of activity and autocapture
+    clicks are the clicks. A session that had events but no recording and now gets its first chunk switches
+    from one to the other, which only a full recompute can do (None).
     """
-    bounds = [t for t in (events.first, events.last) if t is not None]
+    if chunks and current.recording_event_count == 0 and current.event_count > 0:
+        return None
+    bounds = [t for t in (current.start_time, current.end_time, events.first, events.last) if t is not None]
     for chunk in chunks:
         bounds += [chunk.first, chunk.last]
     start = min(bounds) if bounds else None
     end = max(bounds) if bounds else None
-    if chunks:
-        segments = [seg for chunk in chunks for seg in chunk.activity_segments]
-        active = sum(e - s for s, e in merge_segments(segments)) / 1000
-        clicks = sum(c.click_count for c in chunks)
-        keypresses = sum(c.keypress_count for c in chunks)
+    recorded = current.recording_event_count + sum(c.event_count for c in chunks)
+    if recorded:
+        new_segments = [seg for chunk in chunks for seg in chunk.activity_segments]
+        clicks = current.click_count + sum(c.click_count for c in chunks)
     else:
-        active = events_active_seconds
-        clicks = events.autocapture_clicks
-        keypresses = 0
+        new_segments = [[t, t] for t in event_times_ms]
+        clicks = current.click_count + events.autocapture_clicks
+    segments = merge_segments([*current.activity_segments, *new_segments])
     duration = (end - start).total_seconds() if start and end else 0.0
     return SessionFigures(
         start_time=start,
         end_time=end,
         duration_seconds=round(duration, 3),
-        active_seconds=round(min(active, duration), 3),
-        event_count=events.count,
-        exception_count=events.exceptions,
+        active_seconds=round(min(segments_seconds(segments), duration), 3),
+        event_count=current.event_count + events.count,
+        exception_count=current.exception_count + events.exceptions,
         click_count=clicks,
-        keypress_count=keypresses,
-        mouse_activity_count=sum(c.mouse_activity_count for c in chunks),
-        console_error_count=sum(c.console_error_count for c in chunks),
-        recording_event_count=sum(c.event_count for c in chunks),
+        keypress_count=current.keypress_count + sum(c.keypress_count for c in chunks),
+        mouse_activity_count=current.mouse_activity_count + sum(c.mouse_activity_count for c in chunks),
+        console_error_count=current.console_error_count + sum(c.console_error_count for c in chunks),
+        recording_event_count=recorded,
+        activity_segments=segments,
     )
+
+
+def assemble(events: EventFigures, chunks: list[ChunkFigures], event_times_ms: list[int]) -> SessionFigures:
+    """A session's figures from all its event aggregates, chunks and (without a recording) event times."""
+    figures = extend(SessionFigures(), events, chunks, [] if chunks else event_times_ms)
+    assert figures is not None  # an empty start never needs a recompute
+    return figures
 
 
 def email_in(properties: dict) -> str:

@@ -84,9 +84,9 @@ def ingest_events(project: Project, events: list[dict], *, source: str, summary:
             event["uuid"] = str(_uuid_from(json.dumps(event, sort_keys=True, default=str)))
     checked = check_payload(events, received_at=dj_timezone.now(), max_event_bytes=MAX_EVENT_BYTES)
     summary.skipped += [f"{source}: {reason}" for reason in checked.rejected]
-    if not checked.events:
+    if not checked.lines:
         return
-    batch = store_batch(project, checked.events, kind=RawBatch.Kind.IMPORT, source=source,
+    batch = store_batch(project, checked.lines, kind=RawBatch.Kind.IMPORT, source=source,
                         rejected=len(checked.rejected), enqueue=False)
     result = process_batch(batch.pk)
     if result is None:

@@ -1,11 +1,13 @@
 """rrweb events as posthog-js sends them: per-event decompression and the activity figures of a recording."""
 from __future__ import annotations
 
-import gzip
 import json
 import zlib
 from dataclasses import dataclass, field
 from typing import Any
+
+from summaries.analysis.activity import ACTIVITY_SOURCES, activity_segments
+from summaries.ingest.sanitize import plausible_ms
 
 # rrweb event types and incremental sources we look at.
 FULL_SNAPSHOT = 2
@@ -18,10 +20,6 @@ SOURCE_MOUSE_INTERACTION = 2
 SOURCE_INPUT = 5
 SOURCE_STYLESHEET_RULE = 8
 MOUSE_CLICK = 2
-# rrweb's definition of user activity: incremental snapshots of sources 1-5
-# (mouse move, mouse interaction, scroll, viewport resize, input).
-ACTIVITY_SOURCES = frozenset({1, 2, 3, 4, 5})
-INACTIVITY_GAP_MS = 5000
 
 COMPRESSED_VERSION = "2024-10"
 MUTATION_FIELDS = ("texts", "attributes", "removes", "adds")
@@ -75,10 +73,6 @@ def decompress_event(event: dict, max_bytes: int = 25 * 1024 * 1024) -> dict:
     return out
 
 
-# rrweb timestamps are epoch milliseconds; anything outside 2000-2100 is garbage, not a moment.
-EARLIEST_MS, LATEST_MS = 946_684_800_000, 4_102_444_800_000
-
-
 def is_rrweb_event(event: Any) -> bool:
     """True for a dict shaped like an rrweb event (numeric type, a plausible epoch-ms timestamp)."""
     return (
@@ -87,29 +81,8 @@ def is_rrweb_event(event: Any) -> bool:
         and not isinstance(event.get("type"), bool)
         and isinstance(event.get("timestamp"), (int, float))
         and not isinstance(event.get("timestamp"), bool)
-        and EARLIEST_MS <= event["timestamp"] <= LATEST_MS
+        and plausible_ms(event["timestamp"])
     )
-
-
-def is_activity(event: dict) -> bool:
-    """rrweb's user activity: an incremental snapshot of sources 1-5."""
-    data = event.get("data")
-    return (
-        event.get("type") == INCREMENTAL_SNAPSHOT
-        and isinstance(data, dict)
-        and data.get("source") in ACTIVITY_SOURCES
-    )
-
-
-def merge_segments(segments: list[list[int]], gap_ms: int = INACTIVITY_GAP_MS) -> list[list[int]]:
-    """Merge [start, end] activity segments whose gap is at most gap_ms; returns them sorted."""
-    merged: list[list[int]] = []
-    for start, end in sorted((int(s), int(e)) for s, e in segments):
-        if merged and start - merged[-1][1] <= gap_ms:
-            merged[-1][1] = max(merged[-1][1], end)
-        else:
-            merged.append([start, end])
-    return merged
 
 
 @dataclass
@@ -137,9 +110,9 @@ class RecordingStats:
 
 
 def recording_stats(events: list[dict]) -> RecordingStats:
-    """Activity segments (5 s gaps split them), clicks, key presses, mouse activity, console errors, first URL."""
+    """Activity segments (split at idle gaps), clicks, key presses, mouse activity, console errors, first URL."""
     stats = RecordingStats()
-    points: list[list[int]] = []
+    points: list[int] = []
     for event in sorted(events, key=lambda e: e.get("timestamp", 0)):
         kind = event.get("type")
         data = event.get("data") if isinstance(event.get("data"), dict) else {}
@@ -149,7 +122,7 @@ def recording_stats(events: list[dict]) -> RecordingStats:
         elif kind == INCREMENTAL_SNAPSHOT:
             source = data.get("source")
             if source in ACTIVITY_SOURCES:
-                points.append([ts, ts])
+                points.append(ts)
             if source == SOURCE_MOUSE_INTERACTION:
                 stats.mouse_activity_count += 1
                 if data.get("type") == MOUSE_CLICK:
@@ -162,20 +135,5 @@ def recording_stats(events: list[dict]) -> RecordingStats:
             payload = data.get("payload") if isinstance(data.get("payload"), dict) else {}
             if payload.get("level") == "error":
                 stats.console_error_count += 1
-    stats.activity_segments = merge_segments(points)
+    stats.activity_segments = activity_segments(points)
     return stats
-
-
-def compress_event_for_tests(event: dict) -> dict:
-    """posthog-js's per-event compression, done the same way; used by tests and the benchmark."""
-    def pack(value: Any) -> str:
-        return gzip.compress(json.dumps(value).encode()).decode("latin-1")
-
-    kind = event.get("type")
-    data = event.get("data")
-    if kind == FULL_SNAPSHOT:
-        return {**event, "data": pack(data), "cv": COMPRESSED_VERSION}
-    if kind == INCREMENTAL_SNAPSHOT and isinstance(data, dict) and data.get("source") == SOURCE_MUTATION:
-        packed = {name: pack(data.get(name, [])) for name in MUTATION_FIELDS}
-        return {**event, "data": {**data, **packed}, "cv": COMPRESSED_VERSION}
-    return event

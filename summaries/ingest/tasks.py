@@ -1,4 +1,4 @@
-"""Celery tasks of capture: process a raw batch, sweep batches left pending, close idle sessions."""
+"""Celery tasks of capture: drain a project's pending batches, process one batch, sweep, close idle sessions."""
 from __future__ import annotations
 
 from datetime import timedelta
@@ -7,8 +7,18 @@ from celery import shared_task
 from django.conf import settings
 from django.utils import timezone
 
-from summaries.ingest.batches import enqueue_batch, max_attempts, process_batch
+from summaries.ingest.batches import drain, max_attempts, process_batch
 from summaries.models import RawBatch, Session
+
+# A drain gives other projects' drains a turn after this long (it queues itself again if work is left).
+DRAIN_SECONDS = 30.0
+
+
+@shared_task(name="summaries.ingest.tasks.drain_project", acks_late=True, ignore_result=True)
+def drain_project(project_id: int) -> None:
+    """Process a project's pending raw batches in groups until none is left (idempotent)."""
+    if not drain(project_id, DRAIN_SECONDS):
+        drain_project.delay(project_id)
 
 
 @shared_task(name="summaries.ingest.tasks.process_raw_batch", bind=True, acks_late=True, max_retries=5,
@@ -29,16 +39,16 @@ def process_raw_batch(self, batch_id: int) -> dict | None:
 
 @shared_task(name="summaries.ingest.tasks.sweep_pending_batches")
 def sweep_pending_batches(older_than_seconds: int = 120) -> int:
-    """Queue batches still pending after a while (broker was down, worker died); returns how many."""
+    """Queue a drain of every project with batches still pending after a while (broker was down, worker died,
+    a batch failed and waits for another attempt); returns how many projects."""
     cutoff = timezone.now() - timedelta(seconds=older_than_seconds)
-    ids = list(
+    projects = list(
         RawBatch.objects.filter(state=RawBatch.State.PENDING, received_at__lt=cutoff)
-        .order_by("received_at")
-        .values_list("pk", flat=True)[:1000]
+        .order_by().values_list("project_id", flat=True).distinct()
     )
-    for batch_id in ids:
-        enqueue_batch(batch_id)
-    return len(ids)
+    for project_id in projects:
+        drain_project.delay(project_id)
+    return len(projects)
 
 
 @shared_task(name="summaries.ingest.tasks.complete_idle_sessions")

@@ -1,27 +1,33 @@
 """posthog-js compatible endpoints: event and recording capture, remote config / flags, the SDK's lazy scripts."""
 from __future__ import annotations
 
+import functools
 import json
 import logging
 import mimetypes
 import re
+from collections.abc import Callable
 from pathlib import Path
 
 from django.conf import settings
+from django.db import InterfaceError, OperationalError
 from django.http import FileResponse, HttpRequest, HttpResponse, JsonResponse
 from django.utils import timezone
 from django.views.decorators.csrf import csrf_exempt
 
 from summaries.ingest import ratelimit
 from summaries.ingest.batches import store_batch
-from summaries.ingest.bodies import BodyError, BodyTooLarge, body_text, parse_json
+from summaries.ingest.bodies import BodyError, BodyTooLarge, StreamedBody, as_text, body_text, parse_json
 from summaries.ingest.payload import MAX_REASONS_SHOWN, check_payload
-from summaries.ingest.projects import project_for_token
+from summaries.ingest.projects import project_for_token, valid_token
+from summaries.ingest.sanitize import clean_text, suspects
 from summaries.models import Project, RawBatch
 
 log = logging.getLogger(__name__)
 MB = 1024 * 1024
 SCRIPT_NAME = re.compile(r"^[a-z0-9][a-z0-9.-]*\.js$")
+# How long a client should wait before retrying when the database is unreachable.
+UNAVAILABLE_RETRY_SECONDS = 30
 
 
 def posthog_dist() -> Path:
@@ -30,11 +36,12 @@ def posthog_dist() -> Path:
 
 
 def limits() -> dict[str, int]:
-    """Capture size limits in bytes (settings, with PostHog's numbers as defaults)."""
+    """Capture limits: sizes in bytes (PostHog's numbers as defaults) and events per request."""
     return {
         "event": int(getattr(settings, "RECAP_CAPTURE_MAX_EVENT_BYTES", 2 * MB)),
         "batch": int(getattr(settings, "RECAP_CAPTURE_MAX_BATCH_BYTES", 20 * MB)),
         "recording": int(getattr(settings, "RECAP_CAPTURE_MAX_RECORDING_BYTES", 25 * MB)),
+        "events": int(getattr(settings, "RECAP_CAPTURE_MAX_EVENTS", 10_000)),
     }
 
 
@@ -57,15 +64,53 @@ def with_cors(request: HttpRequest, response: HttpResponse) -> HttpResponse:
 
 def error(request: HttpRequest, status: int, code: str, detail: str, **extra: object) -> HttpResponse:
     """A JSON error a developer can act on."""
-    kinds = {400: "validation_error", 401: "authentication_error", 413: "validation_error", 429: "throttled_error"}
+    kinds = {400: "validation_error", 401: "authentication_error", 413: "validation_error",
+             503: "unavailable_error"}
     body = {"type": kinds.get(status, "invalid_request"), "code": code, "detail": detail, **extra}
     return with_cors(request, JsonResponse(body, status=status))
+
+
+def retry_later(request: HttpRequest, code: str, detail: str, seconds: int) -> HttpResponse:
+    """503 with Retry-After: posthog-js keeps a request answered 5xx and sends it again (a 4xx it drops)."""
+    response = error(request, 503, code, detail)
+    response["Retry-After"] = str(max(1, seconds))
+    # An expected answer, not a server error: keep Django from logging each one at ERROR level.
+    response._has_been_logged = True  # noqa: SLF001 - the flag django.utils.log.log_response checks
+    return response
+
+
+def endpoint(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
+    """A public endpoint: CSRF-exempt, OPTIONS answered, and every failure a JSON answer with CORS headers.
+
+    Bad input is a 4xx naming the problem; an unreachable database a 503 the SDK retries, saying nothing
+    about the servers; anything unexpected is logged and answered 500 in the same JSON shape.
+    """
+    @csrf_exempt
+    @functools.wraps(view)
+    def wrapped(request: HttpRequest, *args: object, **kwargs: object) -> HttpResponse:
+        if request.method == "OPTIONS":
+            return with_cors(request, HttpResponse(status=204))
+        try:
+            return view(request, *args, **kwargs)
+        except BodyTooLarge as exc:
+            return error(request, 413, "payload_too_large", exc.message)
+        except BodyError as exc:
+            return error(request, 400, "invalid_payload", exc.message)
+        except (OperationalError, InterfaceError):
+            log.warning("database unavailable during %s", request.path, exc_info=True)
+            return retry_later(request, "service_unavailable",
+                               "Recap cannot store data right now; retry later", UNAVAILABLE_RETRY_SECONDS)
+        except Exception:  # noqa: BLE001 - a bug must still answer in the shape clients understand
+            log.exception("capture endpoint %s failed", request.path)
+            return error(request, 500, "server_error", "Recap failed to handle this request; it has been logged")
+
+    return wrapped
 
 
 def read_body(request: HttpRequest, limit: int) -> bytes:
     """The raw body, refusing one over `limit` bytes before reading it all (not through request.body's cap)."""
     declared = request.META.get("CONTENT_LENGTH") or ""
-    if declared.isdigit() and int(declared) > limit:
+    if declared.isdigit() and (len(declared) > 15 or int(declared) > limit):
         raise BodyTooLarge(f"body is {int(declared)} bytes, over the {limit} byte limit")
     raw = request.read(limit + 1)
     if len(raw) > limit:
@@ -75,31 +120,26 @@ def read_body(request: HttpRequest, limit: int) -> bytes:
 
 def capture(request: HttpRequest, *, kind: str) -> HttpResponse:
     """Accept events (kind events) or `$snapshot` events (kind recordings): check, store raw, answer."""
-    if request.method == "OPTIONS":
-        return with_cors(request, HttpResponse(status=204))
     if request.method not in {"POST", "GET"}:
         return error(request, 405, "method_not_allowed", "capture takes POST (or GET with ?data=)")
     size = limits()
     limit = size["recording"] if kind == RawBatch.Kind.RECORDINGS else size["batch"]
     received_at = timezone.now()
-    try:
-        if request.method == "GET":
-            raw = ("data=" + request.GET.get("data", "")).encode() if request.GET.get("data") else b""
-            content_type = "application/x-www-form-urlencoded"
-        else:
-            raw = read_body(request, limit)
-            content_type = request.content_type or ""
-        text = body_text(raw, content_type=content_type, compression=request.GET.get("compression", ""), limit=limit)
-        body = parse_json(text)
-        checked = check_payload(
-            body, received_at=received_at, max_event_bytes=size["event"],
-            query_token=request.GET.get("token", "") or request.GET.get("api_key", ""),
-            query_sent_at=request.GET.get("_", ""), body_bytes=len(text),
-        )
-    except BodyTooLarge as exc:
-        return error(request, 413, "payload_too_large", exc.message)
-    except BodyError as exc:
-        return error(request, 400, "invalid_payload", exc.message)
+    compression = request.GET.get("compression", "")
+    if request.method == "GET":
+        text = body_text(b"", compression=compression, limit=limit, form_data=request.GET.get("data", ""))
+    else:
+        text = body_text(read_body(request, limit), content_type=request.content_type or "",
+                         compression=compression, limit=limit)
+    suspect = suspects(text)
+    body = StreamedBody(as_text(text))
+    del text  # from here on the request exists once, as text, and shrinks to JSON lines as it is read
+    checked = check_payload(
+        body, received_at=received_at, max_event_bytes=size["event"], max_events=size["events"],
+        query_token=request.GET.get("token", "") or request.GET.get("api_key", ""),
+        query_sent_at=request.GET.get("_", ""), suspect=suspect,
+    )
+    del body
     if not checked.token:
         return error(request, 401, "missing_api_key",
                      "no project token: send `api_key` in the body or `token` in each event's properties")
@@ -109,32 +149,31 @@ def capture(request: HttpRequest, *, kind: str) -> HttpResponse:
                      f"unknown project token {checked.token[:24]!r}; copy the capture token from the project's page")
     allowed, retry_after = ratelimit.allow(checked.token)
     if not allowed:
-        response = error(request, 429, "rate_limited",
-                         f"more than {ratelimit.limit_per_minute()} requests a minute for this token; retry later")
-        response["Retry-After"] = str(retry_after)
-        return response
+        return retry_later(request, "rate_limited",
+                           f"more than {ratelimit.limit_per_minute()} requests a minute for this token; "
+                           "retry later", retry_after)
     reasons = checked.rejected[:MAX_REASONS_SHOWN]
-    if not checked.events:
+    if not checked.lines:
         return error(request, 400, "no_valid_events",
                      "no event in the request could be accepted" + (f": {reasons[0]}" if reasons else ""),
                      rejected=len(checked.rejected), errors=reasons)
     store_batch(
-        project, checked.events, kind=kind, source=request.path, rejected=len(checked.rejected),
-        sent_at=checked.sent_at, user_agent=request.headers.get("User-Agent", ""),
+        project, checked.lines, kind=kind, source=request.path, rejected=len(checked.rejected),
+        sent_at=checked.sent_at, user_agent=clean_text(request.headers.get("User-Agent", "")),
     )
-    answer: dict[str, object] = {"status": 1, "accepted": len(checked.events), "rejected": len(checked.rejected)}
+    answer: dict[str, object] = {"status": 1, "accepted": len(checked.lines), "rejected": len(checked.rejected)}
     if reasons:
         answer["errors"] = reasons
     return with_cors(request, JsonResponse(answer))
 
 
-@csrf_exempt
+@endpoint
 def capture_events(request: HttpRequest) -> HttpResponse:
-    """/e/, /i/v0/e/, /batch/, /capture/, /track/: analytics events (a `$snapshot` among them is fine too)."""
+    """/e/, /i/v0/e/, /batch/, /capture/, /track/, /engage/: analytics events (a `$snapshot` among them too)."""
     return capture(request, kind=RawBatch.Kind.EVENTS)
 
 
-@csrf_exempt
+@endpoint
 def capture_recordings(request: HttpRequest) -> HttpResponse:
     """/s/: session recording data (`$snapshot` events carrying rrweb events)."""
     return capture(request, kind=RawBatch.Kind.RECORDINGS)
@@ -179,22 +218,24 @@ def remote_config(project: Project) -> dict:
 
 def _token_from_flags_request(request: HttpRequest) -> str:
     """The token of a /flags/ or /decide/ request (body `token`/`api_key`, or the query string)."""
-    try:
-        text = body_text(read_body(request, MB), content_type=request.content_type or "",
-                         compression=request.GET.get("compression", ""), limit=MB)
-        body = json.loads(text) if text.strip() else {}
-    except (BodyError, ValueError):
-        body = {}
+    body = {}
+    if request.method == "POST":
+        try:
+            text = body_text(read_body(request, MB), content_type=request.content_type or "",
+                             compression=request.GET.get("compression", ""), limit=MB)
+            body = parse_json(text) if text.strip() else {}
+        except BodyTooLarge:
+            raise
+        except BodyError:
+            body = {}  # old SDKs send odd bodies here; the query string may still name the project
     if not isinstance(body, dict):
         body = {}
-    return str(body.get("token") or body.get("api_key") or request.GET.get("token") or "")
+    return valid_token(body.get("token")) or valid_token(body.get("api_key")) or valid_token(request.GET.get("token"))
 
 
-@csrf_exempt
+@endpoint
 def flags(request: HttpRequest) -> HttpResponse:
     """/flags/ and /decide/: no feature flags, plus the remote config (older SDKs read it from here)."""
-    if request.method == "OPTIONS":
-        return with_cors(request, HttpResponse(status=204))
     token = _token_from_flags_request(request)
     project = project_for_token(token)
     if project is None:
@@ -211,25 +252,27 @@ def flags(request: HttpRequest) -> HttpResponse:
     return with_cors(request, JsonResponse(answer))
 
 
+@endpoint
 def config_json(request: HttpRequest, token: str) -> HttpResponse:
     """/array/<token>/config: the remote config as JSON."""
     project = project_for_token(token)
     if project is None:
-        return error(request, 401, "invalid_api_key", f"unknown project token {token[:24]!r}")
+        return error(request, 401, "invalid_api_key", f"unknown project token {valid_token(token)[:24]!r}")
     response = with_cors(request, JsonResponse(remote_config(project)))
     response["Cache-Control"] = "public, max-age=60"
     return response
 
 
+@endpoint
 def config_js(request: HttpRequest, token: str) -> HttpResponse:
     """/array/<token>/config.js: the same config as a script posthog-js loads with a <script> tag."""
     project = project_for_token(token)
     if project is None:
-        return error(request, 401, "invalid_api_key", f"unknown project token {token[:24]!r}")
+        return error(request, 401, "invalid_api_key", f"unknown project token {valid_token(token)[:24]!r}")
     payload = json.dumps({"config": remote_config(project), "siteApps": []}).replace("</", "<\\/")
     script = (
         "(function(){window._POSTHOG_REMOTE_CONFIG=window._POSTHOG_REMOTE_CONFIG||{};"
-        f"window._POSTHOG_REMOTE_CONFIG[{json.dumps(token)}]={payload};}})();\n"
+        f"window._POSTHOG_REMOTE_CONFIG[{json.dumps(project.capture_token)}]={payload};}})();\n"
     )
     response = with_cors(request, HttpResponse(script, content_type="application/javascript"))
     response["Cache-Control"] = "public, max-age=60"

@@ -13,7 +13,7 @@ from summaries.models.captured import (
     new_capture_token,
     new_secret_api_key,
 )
-from summaries.models.ingest import RawBatch
+from summaries.models.ingest import QuarantinedEvent, RawBatch
 from summaries.models.summary import SessionSummary, summary_cache_key
 
 __all__ = [
@@ -21,6 +21,7 @@ __all__ = [
     "Membership",
     "Organization",
     "Project",
+    "QuarantinedEvent",
     "RawBatch",
     "RecordingChunk",
     "Session",

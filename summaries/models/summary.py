@@ -65,6 +65,10 @@ class SessionSummary(models.Model):
     attempts = models.PositiveIntegerField(default=0)
     duration_ms = models.PositiveIntegerField(default=0)
     validated_at = models.DateTimeField(null=True, blank=True, help_text="Last video validation applied")
+    heartbeat_at = models.DateTimeField(
+        null=True, blank=True, help_text="Last sign of life of the run in progress; a stale one means its worker died"
+    )
+    deadline_at = models.DateTimeField(null=True, blank=True, help_text="When the run in progress must give up")
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 

@@ -8,6 +8,7 @@ from django.conf import settings
 from django.core.management import call_command
 from django.core.management.base import BaseCommand
 
+from config import embedded_redis
 from config.processes import PROCESS_NAMES, ProcessGroup, process_specs
 
 
@@ -21,12 +22,15 @@ def start_processes(host: str, port: int, only: list[str] | None = None, web_wor
         specs = {name: cmd for name, cmd in specs.items() if name in only}
     (settings.VAR_DIR / "celerybeat.pid").unlink(missing_ok=True)
     group = ProcessGroup(specs, log_dir)
+    if settings.EMBEDDED_REDIS:  # every process needs it: start it again if it died
+        group.watchers.append(lambda: embedded_redis.ensure_running(settings.VAR_DIR))
     group.start()
     return group
 
 
 class Command(BaseCommand):
-    help = "Run web server, workers (default+llm, render) and beat together; Ctrl-C stops them all."
+    help = ("Run web server, workers (default+llm, render) and beat together, starting again any that dies; "
+            "Ctrl-C stops them all.")
 
     def add_arguments(self, parser) -> None:
         parser.add_argument("--host", default=os.environ.get("RECAP_HOST", "127.0.0.1"))
