@@ -1,0 +1,80 @@
+"""Phase 2, extraction: the patterns one chunk of summaries shows, by fingerprint (rules) or by a model (llm)."""
+from __future__ import annotations
+
+from collections import Counter, defaultdict
+from dataclasses import dataclass, field
+from typing import Any
+
+from patterns import llm_output, prompts
+from patterns.fingerprint import fingerprint
+from patterns.prompt_data import summaries_block
+from patterns.summary_view import flagged, moments
+from summaries import llm
+
+Item = tuple[int, dict[str, Any]]  # (summary id, summary as written)
+
+
+class StageFailed(RuntimeError):
+    """A model phase item failed for good; the message says why, `usage` what it spent."""
+
+    def __init__(self, message: str, usage: llm.LLMUsage | None = None) -> None:
+        """A failure with the usage spent before it."""
+        super().__init__(message)
+        self.usage = usage or llm.LLMUsage()
+
+
+@dataclass
+class StageResult:
+    """What an item of a phase produced, and the model usage it cost."""
+
+    value: dict[str, Any]
+    usage: llm.LLMUsage = field(default_factory=llm.LLMUsage)
+
+
+def extract_with_rules(items: list[Item]) -> StageResult:
+    """Every fingerprint of the chunk's flagged moments, with its evidence and where it was seen."""
+    groups: dict[str, dict[str, Any]] = {}
+    places: dict[str, dict[str, Counter]] = defaultdict(lambda: {"routes": Counter(), "controls": Counter(),
+                                                                 "requests": Counter()})
+    for summary_id, summary in items:
+        for moment in flagged(summary, summary_id):
+            fp = fingerprint(moment.action)
+            if fp is None:
+                continue
+            group = groups.setdefault(fp.key, {"key": fp.key, "facts": fp.as_dict(), "evidence": [], "sessions": []})
+            group["evidence"].append([summary_id, moment.event_id])
+            if summary_id not in group["sessions"]:
+                group["sessions"].append(summary_id)
+            problem = moment.action.get("problem") or {}
+            for name, fact in (("routes", "route"), ("controls", "control"), ("requests", "request")):
+                if problem.get(fact):
+                    places[fp.key][name][str(problem[fact])] += 1
+    for key, group in groups.items():
+        group.update({name: dict(counter) for name, counter in places[key].items()})
+    return StageResult({"patterns": list(groups.values())})
+
+
+def descriptions(items: list[Item]) -> dict[tuple[int, str], str]:
+    """(summary id, event id) -> the key action's description."""
+    return {(summary_id, m.event_id): str(m.action.get("description") or "")
+            for summary_id, summary in items for m in moments(summary, summary_id)}
+
+
+def extract_with_llm(items: list[Item], model: str, focus: str = "") -> StageResult:
+    """Ask the model for the chunk's patterns; the answer is validated and grounded (retried when unusable)."""
+    block = summaries_block(items)
+    if not block.flagged_events:
+        return StageResult({"patterns": []})  # nothing flagged in these sessions: no pattern can come of it
+    describe = descriptions(items)
+
+    def parse(text: str) -> list[dict[str, Any]]:
+        try:
+            return llm_output.extracted_patterns(llm_output.parse_yaml(text, "patterns"), block, describe)
+        except llm_output.OutputError as exc:
+            raise llm.OutputRejected(str(exc)) from exc
+
+    try:
+        result = llm.complete(prompts.messages("extract", block.text, focus), parse=parse, model=model)
+    except llm.LLMError as exc:
+        raise StageFailed(str(exc), exc.usage) from exc
+    return StageResult({"patterns": result.value}, result.usage)
