@@ -68,7 +68,7 @@ class ReportAdmin(OrganizationScopedAdmin):
     inlines = [PatternInline]
     actions = ["rerun_reports", "cancel_reports"]
     fieldsets = [
-        (None, {"fields": ["project", "title", "engine", "model", "focus"]}),
+        (None, {"fields": ["project", "title", "engine", "model", "focus", "clips_per_pattern"]}),
         ("Selection", {"fields": ["session_ids", "since", "until", "url_contains", "min_active_seconds",
                                   "identified_only", "max_sessions"]}),
         ("Result", {"fields": RESULT_FIELDS}),

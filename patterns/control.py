@@ -1,6 +1,8 @@
 """Creating, starting, re-running and cancelling reports (used by the command, the admin and pages)."""
 from __future__ import annotations
 
+import time
+from collections.abc import Callable
 from typing import Any
 
 from django.conf import settings
@@ -14,6 +16,8 @@ from summaries.models import Project, Session
 from summaries.summarize import choose_engine
 
 Status, Phase = Report.Status, Report.Phase
+NO_WORKER_HINT_AFTER = 20
+PRINT_EVERY = 3.0
 
 
 def default_max_sessions() -> int:
@@ -76,3 +80,29 @@ def cancel(report: Report, reason: str = "cancelled") -> bool:
     if stopped:
         progress.touch(report.pk, status=Status.CANCELLED)
     return bool(stopped)
+
+
+def wait_for(report: Report, say: Callable[[str], Any], timeout: float = 3600, poll: float = 1.0) -> Report:
+    """Print a line whenever the report's progress changes; return the report once it has ended."""
+    started = time.monotonic()
+    last, last_phase, said_at = "", "", 0.0
+    hinted = False
+    while True:
+        report.refresh_from_db()
+        if report.is_final:
+            return report
+        state = progress.read(report.pk)
+        line = state.line()
+        # A line when the phase changes, else at most every few seconds: progress, not a flood.
+        if line != last and (state.phase != last_phase or time.monotonic() - said_at >= PRINT_EVERY):
+            say(f"  {line}")
+            last, last_phase, said_at = line, state.phase, time.monotonic()
+        waited = time.monotonic() - started
+        if report.status == Report.Status.QUEUED and waited > NO_WORKER_HINT_AFTER and not hinted:
+            say("  (no worker has picked the report up yet: start them with `manage.py serve`, or a worker on the "
+                "default and llm queues)")
+            hinted = True
+        if waited > timeout:
+            raise TimeoutError(f"Report {report.pk} did not finish within {timeout:.0f} s ({line}); it keeps running "
+                               f"on the workers: `manage.py report show {report.pk}`.")
+        time.sleep(poll)

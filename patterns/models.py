@@ -15,6 +15,11 @@ SEVERITIES = ("critical", "high", "medium", "low")
 KINDS = ("blocking", "abandonment", "confusion", "non-blocking")
 
 
+def default_clips_per_pattern() -> int:
+    """RECAP_REPORT_CLIPS_PER_PATTERN (default 3)."""
+    return max(0, int(getattr(settings, "RECAP_REPORT_CLIPS_PER_PATTERN", 3)))
+
+
 class Report(models.Model):
     """One run of the four-phase pipeline over a selection of sessions; results are its Pattern rows."""
 
@@ -68,6 +73,8 @@ class Report(models.Model):
     focus = models.TextField(blank=True, default="", help_text="Optional question the report should answer (<= 500 characters)")
     engine = models.CharField(max_length=10, choices=Engine.choices, default=Engine.RULES)
     model = models.CharField(max_length=200, blank=True, default="", help_text="litellm model; empty for rules")
+    clips_per_pattern = models.PositiveSmallIntegerField(
+        default=default_clips_per_pattern, help_text="Examples of each blocking pattern checked on video (0: none)")
 
     status = models.CharField(max_length=10, choices=Status.choices, default=Status.QUEUED)
     phase = models.CharField(max_length=12, choices=Phase.choices, default=Phase.SELECTING)

@@ -8,6 +8,7 @@
         "status": "queued" | "running" | "succeeded" | "partial" | "failed" | "cancelled",
         "phase": str, "message": str,               # why it is partial / failed; "No recurring problem in N sessions."
         "engine": "rules" | "llm", "model": str, "rule_based": bool, "label": str, "focus": str,
+        "clips_per_pattern": int,                   # examples of each blocking pattern checked on video
         "trigger": "admin" | "page" | "sweep" | "command", "created_by": str | null,
         "created_at": ISO, "started_at": ISO | null, "finished_at": ISO | null, "duration_s": float | null,
         "selection": {"sessions": int} | {"since", "until", "url_contains", "min_active_seconds",
@@ -126,6 +127,7 @@ def report_json(report: Report) -> dict[str, Any]:
             "rule_based": report.rule_based,
             "label": report.label,
             "focus": report.focus,
+            "clips_per_pattern": report.clips_per_pattern,
             "trigger": report.trigger,
             "created_by": report.created_by.get_username() if report.created_by else None,
             "created_at": _iso(report.created_at),

@@ -13,12 +13,14 @@ from dataclasses import dataclass
 from typing import Any
 
 from patterns.fingerprint import flag_kind
+from summaries.analysis.schema import recompute_stats
 
 NEIGHBOURS = 3
 
 
 def as_written(summary: dict[str, Any]) -> dict[str, Any]:
-    """A copy of the summary with every validation's changes undone and the validation records removed."""
+    """A copy of the summary with every validation's changes undone, the validation records removed and its
+    numbers recomputed."""
     result = copy.deepcopy(summary)
     applied = []
     for seg in result.get("segments", []):
@@ -38,7 +40,10 @@ def as_written(summary: dict[str, Any]) -> dict[str, Any]:
     for seg in result.get("segments", []):
         for action in seg.get("key_actions", []):
             action.pop("validation", None)
-    return result
+    try:
+        return recompute_stats(result)
+    except (KeyError, TypeError):  # a summary without its derived numbers: nothing to recompute
+        return result
 
 
 def summary_digest(summary: dict[str, Any]) -> str:

@@ -237,7 +237,7 @@ def after_summaries(results: list[dict[str, Any]], report_id: int, run: int) -> 
                                 sorted(digests.items()))
     state = {**report.pipeline_state, "summaries": summary_ids, "input_digest": input_digest}
     store.put(store.key("report", report.pk, "digests", input_digest), digests)
-    reuse = input_digest == report.input_digest and report.patterns.exists()
+    reuse = input_digest == report.input_digest  # set when the stored patterns were computed from this input
     if reuse:
         note = {"total": 0, "done": 0, "failed": 0, "skipped": 0, "failures": [], "skips": [], "model_calls": 0,
                 "reused": "same summaries, code and prompts as the stored result"}
@@ -318,8 +318,6 @@ def after_extraction(results: list[dict[str, Any]], report_id: int, run: int) ->
                f"no patterns. First failure: {failed[0][1] if failed else 'unknown'}", phases=phases)
         return
     state = dict(report.pipeline_state, extraction_ok=ok)
-    if failed:
-        state = note_partial(state, f"{len(failed)} of {len(items)} extraction chunks failed")
     chunk_results = [store.get(store.result_key(k)) or {"patterns": []} for k in ok]
     if report.engine == Report.Engine.LLM and len(ok) > 1:
         key = item_key("combine", report, sorted(ok))
@@ -456,8 +454,6 @@ def after_assignment(results: list[dict[str, Any]], report_id: int, run: int) ->
         state = note_partial(state, f"only {len(ok)} of {len(items)} assignment chunks succeeded (at least "
                                     f"{chunks_needed():.0%} needed): the statistics cover the sessions of the "
                                     f"chunks that did")
-    elif failed:
-        state = note_partial(state, f"{len(failed)} of {len(items)} assignment chunks failed")
     if move(report, Phase.FINALIZING, phases=phases, pipeline_state=state):
         finalize(report)
 
@@ -561,8 +557,7 @@ def after_validation(results: list[dict[str, Any]], report_id: int, run: int) ->
     total = int(planned.get("total", 0))
     skips = []
     if not total:
-        why = ("RECAP_REPORT_CLIPS_PER_PATTERN is 0" if not getattr(settings, "RECAP_REPORT_CLIPS_PER_PATTERN", 3)
-               else "no blocking pattern")
+        why = "no clips asked for (clips per pattern: 0)" if not report.clips_per_pattern else "no blocking pattern"
         skips = [("validation", why)]
     phases = phase_record(report, Phase.VALIDATING, total=total, done=done, failed=failed, skipped=skips)
     refresh_verdicts(report)
@@ -624,21 +619,28 @@ def resume(report: Report) -> bool:
 
 @shared_task(name="patterns.tasks.resume_stalled_reports")
 def resume_stalled_reports() -> list[int]:
-    """Resume every unfinished report none of whose tasks ran for RECAP_REPORT_STALL_SECONDS (beat; worker start)."""
+    """Resume every unfinished report none of whose tasks ran for RECAP_REPORT_STALL_SECONDS.
+
+    Beat runs it every minute; a starting worker runs it once the leases of a dead one have lapsed, and while
+    reports are unfinished it looks again every RECAP_REPORT_STALL_SECONDS (one such chain at a time).
+    """
     resumed = []
     now = time.time()
-    for report in Report.objects.filter(status__in=(Status.QUEUED, Status.RUNNING)).select_related("project"):
+    unfinished = list(Report.objects.filter(status__in=(Status.QUEUED, Status.RUNNING)).select_related("project"))
+    for report in unfinished:
         if store.client().exists(alive_key(report.pk)):
             continue
         last = max(progress.read(report.pk).updated, report.updated_at.timestamp())
         if now - last >= stall_seconds() and resume(report):
             resumed.append(report.pk)
+    if unfinished and store.client().set(store.key("watchdog"), 1, nx=True, ex=max(1, stall_seconds() - 1)):
+        resume_stalled_reports.apply_async(countdown=stall_seconds())
     return resumed
 
 
 @worker_ready.connect(dispatch_uid="patterns.resume_on_worker_start")
 def _resume_on_worker_start(**_: Any) -> None:
-    """A worker (re)starting looks for reports a dead worker left, now and once their leases have lapsed."""
+    """A worker (re)starting looks for reports a dead worker left, once their leases have lapsed."""
     try:
         resume_stalled_reports.apply_async(countdown=stall_seconds() + 1)
     except Exception:  # the broker being away must not stop the worker

@@ -8,17 +8,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.conf import settings
 from django.db import transaction
 
 from patterns.models import Pattern, PatternExample, Report
 from replay_render.models import Clip
 from summaries.analysis.schema import find_key_action
-
-
-def clips_per_pattern() -> int:
-    """Examples checked per blocking pattern: RECAP_REPORT_CLIPS_PER_PATTERN (default 3; 0 turns checking off)."""
-    return max(0, int(getattr(settings, "RECAP_REPORT_CLIPS_PER_PATTERN", 3)))
 
 
 def current_action(example: PatternExample) -> dict[str, Any] | None:
@@ -34,8 +28,8 @@ def current_action(example: PatternExample) -> dict[str, Any] | None:
 
 
 def examples_to_check(report: Report) -> list[PatternExample]:
-    """Up to RECAP_REPORT_CLIPS_PER_PATTERN examples of each blocking pattern, earliest sessions first."""
-    per_pattern = clips_per_pattern()
+    """Up to the report's clips_per_pattern examples of each blocking pattern, earliest sessions first."""
+    per_pattern = report.clips_per_pattern
     if not per_pattern:
         return []
     chosen: list[PatternExample] = []

@@ -3,7 +3,6 @@ from __future__ import annotations
 
 import json
 import re
-import time
 from datetime import timedelta
 from pathlib import Path
 
@@ -11,7 +10,7 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.utils import timezone
 
 from patterns import progress
-from patterns.control import cancel, create_report, default_max_sessions, rerun, start
+from patterns.control import cancel, create_report, default_max_sessions, rerun, start, wait_for
 from patterns.models import Report
 from patterns.report_json import report_json
 from patterns.text import report_text
@@ -20,7 +19,6 @@ from summaries.summarize import SummaryFailed
 
 DURATION = re.compile(r"^\s*(\d+)\s*(m|min|h|d|w)\s*$", re.IGNORECASE)
 UNITS = {"m": "minutes", "min": "minutes", "h": "hours", "d": "days", "w": "weeks"}
-NO_WORKER_HINT_AFTER = 20
 
 
 def parse_duration(text: str) -> timedelta:
@@ -87,6 +85,9 @@ class Command(BaseCommand):
         create.add_argument("--engine", choices=["rules", "llm"], help="default: llm when RECAP_LLM_MODEL is set")
         create.add_argument("--focus", default="", help="a question the report should answer (<= 500 characters)")
         create.add_argument("--title", default="")
+        create.add_argument("--clips", type=int, default=None, metavar="N",
+                            help="examples of each blocking pattern checked on video (default "
+                                 "RECAP_REPORT_CLIPS_PER_PATTERN; 0: none)")
         self._follow_options(create)
         show = sub.add_parser("show", help="print a report (and optionally write its JSON)")
         show.add_argument("report_id", type=int)
@@ -115,6 +116,8 @@ class Command(BaseCommand):
         project = find_project(opts["project"])
         selection: dict = {"max_sessions": opts["max"] or default_max_sessions(), "url_contains": opts["url_contains"],
                            "min_active_seconds": opts["min_active"], "identified_only": opts["identified_only"]}
+        if opts["clips"] is not None:
+            selection["clips_per_pattern"] = max(0, opts["clips"])
         sessions = None
         if opts["sessions"]:
             sessions = find_sessions(project, opts["sessions"])
@@ -168,7 +171,10 @@ class Command(BaseCommand):
             if opts["json"]:
                 self.write_json(report, opts["json"])
             return
-        report = wait_for(report, self.stdout.write, opts["timeout"])
+        try:
+            report = wait_for(report, self.stdout.write, opts["timeout"])
+        except TimeoutError as exc:
+            raise CommandError(str(exc)) from exc
         self.stdout.write(report_text(report, top=opts["top"]))
         if opts["json"]:
             self.write_json(report, opts["json"])
@@ -179,27 +185,3 @@ class Command(BaseCommand):
         """Write the report's recap.group_report/1 JSON."""
         path.write_text(json.dumps(report_json(report), indent=2, ensure_ascii=False))
         self.stdout.write(f"Wrote {path}")
-
-
-def wait_for(report: Report, say, timeout: float = 3600, poll: float = 1.0) -> Report:
-    """Print a line whenever the report's progress changes; return the report once it has ended."""
-    started = time.monotonic()
-    last = ""
-    hinted = False
-    while True:
-        report.refresh_from_db()
-        if report.is_final:
-            return report
-        line = progress.read(report.pk).line()
-        if line != last:
-            say(f"  {line}")
-            last = line
-        waited = time.monotonic() - started
-        if report.status == Report.Status.QUEUED and waited > NO_WORKER_HINT_AFTER and not hinted:
-            say("  (no worker has picked the report up yet: start them with `manage.py serve`, or a worker on the "
-                "default and llm queues)")
-            hinted = True
-        if waited > timeout:
-            raise CommandError(f"Report {report.pk} did not finish within {timeout:.0f} s ({line}); it keeps running "
-                               f"on the workers: `manage.py report show {report.pk}`.")
-        time.sleep(poll)
