@@ -3,12 +3,12 @@ from __future__ import annotations
 
 from typing import Any
 
-from patterns import llm_output, prompts
-from patterns.extraction import Item, StageFailed, StageResult
+from patterns import llm_output
+from patterns.asking import StageResult, ask
+from patterns.extraction import Item
 from patterns.fingerprint import fingerprint
 from patterns.prompt_data import assignment_block
 from patterns.summary_view import flagged
-from summaries import llm
 
 
 def assign_with_rules(items: list[Item], patterns: list[dict[str, Any]]) -> StageResult:
@@ -28,15 +28,4 @@ def assign_with_llm(items: list[Item], patterns: list[dict[str, Any]], model: st
     block = assignment_block(patterns, items)
     if not block.flagged_events or not patterns:
         return StageResult({"assignments": []})  # nothing to assign: no call
-
-    def parse(text: str) -> list[list[Any]]:
-        try:
-            return llm_output.assignments(llm_output.parse_yaml(text, "assignments"), block)
-        except llm_output.OutputError as exc:
-            raise llm.OutputRejected(str(exc)) from exc
-
-    try:
-        result = llm.complete(prompts.messages("assign", block.text, focus), parse=parse, model=model)
-    except llm.LLMError as exc:
-        raise StageFailed(str(exc), exc.usage) from exc
-    return StageResult({"assignments": result.value}, result.usage)
+    return ask("assign", block.text, "assignments", lambda answer: llm_output.assignments(answer, block), model, focus)

@@ -4,12 +4,11 @@ from __future__ import annotations
 from collections import Counter
 from typing import Any
 
-from patterns import llm_output, prompts
-from patterns.extraction import StageFailed, StageResult
+from patterns import llm_output
+from patterns.asking import StageResult, ask
 from patterns.fingerprint import Fingerprint
 from patterns.prompt_data import patterns_block
 from patterns.rule_names import rule_description, rule_indicators, rule_name
-from summaries import llm
 
 MIN_SESSIONS = llm_output.MIN_SESSIONS
 
@@ -53,18 +52,8 @@ def combine_with_llm(chunk_results: list[dict[str, Any]], model: str, focus: str
     if not inputs:
         return StageResult({"patterns": []})
     block = patterns_block(inputs)
-
-    def parse(text: str) -> list[dict[str, Any]]:
-        try:
-            return llm_output.combined_patterns(llm_output.parse_yaml(text, "patterns"), inputs, block)
-        except llm_output.OutputError as exc:
-            raise llm.OutputRejected(str(exc)) from exc
-
-    try:
-        result = llm.complete(prompts.messages("combine", block.text, focus), parse=parse, model=model)
-    except llm.LLMError as exc:
-        raise StageFailed(str(exc), exc.usage) from exc
-    return StageResult({"patterns": result.value}, result.usage)
+    return ask("combine", block.text, "patterns",
+               lambda answer: llm_output.combined_patterns(answer, inputs, block), model, focus)
 
 
 def uncombined(chunk_results: list[dict[str, Any]]) -> list[dict[str, Any]]:

@@ -2,33 +2,15 @@
 from __future__ import annotations
 
 from collections import Counter, defaultdict
-from dataclasses import dataclass, field
 from typing import Any
 
-from patterns import llm_output, prompts
+from patterns import llm_output
+from patterns.asking import StageResult, ask
 from patterns.fingerprint import fingerprint
 from patterns.prompt_data import summaries_block
 from patterns.summary_view import flagged, moments
-from summaries import llm
 
 Item = tuple[int, dict[str, Any]]  # (summary id, summary as written)
-
-
-class StageFailed(RuntimeError):
-    """A model phase item failed for good; the message says why, `usage` what it spent."""
-
-    def __init__(self, message: str, usage: llm.LLMUsage | None = None) -> None:
-        """A failure with the usage spent before it."""
-        super().__init__(message)
-        self.usage = usage or llm.LLMUsage()
-
-
-@dataclass
-class StageResult:
-    """What an item of a phase produced, and the model usage it cost."""
-
-    value: dict[str, Any]
-    usage: llm.LLMUsage = field(default_factory=llm.LLMUsage)
 
 
 def extract_with_rules(items: list[Item]) -> StageResult:
@@ -66,15 +48,5 @@ def extract_with_llm(items: list[Item], model: str, focus: str = "") -> StageRes
     if not block.flagged_events:
         return StageResult({"patterns": []})  # nothing flagged in these sessions: no pattern can come of it
     describe = descriptions(items)
-
-    def parse(text: str) -> list[dict[str, Any]]:
-        try:
-            return llm_output.extracted_patterns(llm_output.parse_yaml(text, "patterns"), block, describe)
-        except llm_output.OutputError as exc:
-            raise llm.OutputRejected(str(exc)) from exc
-
-    try:
-        result = llm.complete(prompts.messages("extract", block.text, focus), parse=parse, model=model)
-    except llm.LLMError as exc:
-        raise StageFailed(str(exc), exc.usage) from exc
-    return StageResult({"patterns": result.value}, result.usage)
+    return ask("extract", block.text, "patterns",
+               lambda answer: llm_output.extracted_patterns(answer, block, describe), model, focus)

@@ -26,7 +26,8 @@ from patterns import progress, store
 from patterns.assignment import assign_with_llm, assign_with_rules
 from patterns.chunking import by_count, by_tokens
 from patterns.combine import combine_rule_patterns, combine_with_llm, uncombined
-from patterns.extraction import Item, StageFailed, extract_with_llm, extract_with_rules
+from patterns.asking import StageFailed
+from patterns.extraction import Item, extract_with_llm, extract_with_rules
 from patterns.leases import alive_key, exclusive, keeper, stall_seconds
 from patterns.llm_output import MAX_COMBINED
 from patterns.models import PatternExample, Report
@@ -95,9 +96,13 @@ def _digests(report: Report) -> dict[int, str]:
     return digests
 
 
-def _labels(items: list[str], what: str) -> dict[str, str]:
-    """Readable names of a phase's items: 'chunk 2 of 5'."""
-    return {key: f"{what} {i} of {len(items)}" for i, key in enumerate(items, 1)}
+def _chunk_outcomes(items: list[str], results: list[dict[str, Any]]) -> tuple[list[str], list[tuple[str, str]]]:
+    """(keys of the chunks that succeeded, [(`chunk 2 of 5`, why it failed)]) from a chord's results."""
+    outcome = {r["item"]: r for r in results if isinstance(r, dict) and "item" in r}
+    ok = [key for key in items if outcome.get(key, {}).get("ok")]
+    failed = [(f"chunk {i} of {len(items)}", outcome.get(key, {}).get("reason") or "no result")
+              for i, key in enumerate(items, 1) if key not in ok]
+    return ok, failed
 
 
 def _run_item(report_id: int, run: int, record: str, item: str, compute) -> dict[str, Any]:
@@ -133,6 +138,7 @@ def _keeps_alive(callback):
     """A chord callback that marks its report alive while it works (so nobody resumes it meanwhile)."""
     @functools.wraps(callback)
     def wrapper(results: list[dict[str, Any]], report_id: int, run: int) -> Any:
+        """The callback, inside the report's keep-alive."""
         with keeper.working_on(report_id):
             return callback(results, report_id, run)
     return wrapper
@@ -306,10 +312,7 @@ def after_extraction(results: list[dict[str, Any]], report_id: int, run: int) ->
     if report is None or report.phase != Phase.EXTRACTING:
         return
     items = report.pipeline_state.get("extraction_items", [])
-    outcome = {r["item"]: r for r in results if isinstance(r, dict) and "item" in r}
-    labels = _labels(items, "chunk")
-    ok = [k for k in items if outcome.get(k, {}).get("ok")]
-    failed = [(labels[k], outcome.get(k, {}).get("reason") or "no result") for k in items if k not in ok]
+    ok, failed = _chunk_outcomes(items, results)
     skipped = [tuple(s) for s in report.pipeline_state.get("extraction_skipped", [])]
     phases = phase_record(report, Phase.EXTRACTING, total=len(items), done=len(ok), failed=failed, skipped=skipped)
     if not meets(len(ok), len(items), chunks_needed()):
@@ -444,10 +447,7 @@ def after_assignment(results: list[dict[str, Any]], report_id: int, run: int) ->
     if report is None or report.phase != Phase.ASSIGNING:
         return
     items = report.pipeline_state.get("assignment_items", [])
-    outcome = {r["item"]: r for r in results if isinstance(r, dict) and "item" in r}
-    labels = _labels(items, "chunk")
-    ok = [k for k in items if outcome.get(k, {}).get("ok")]
-    failed = [(labels[k], outcome.get(k, {}).get("reason") or "no result") for k in items if k not in ok]
+    ok, failed = _chunk_outcomes(items, results)
     phases = phase_record(report, Phase.ASSIGNING, total=len(items), done=len(ok), failed=failed)
     state = dict(report.pipeline_state, assignment_ok=ok)
     if not meets(len(ok), len(items), chunks_needed()):

@@ -13,7 +13,7 @@ HERE = Path(__file__).resolve().parent
 # Modules whose code decides what a phase returns for a given input.
 SHARED = ("summary_view.py", "naming.py", "chunking.py", "extraction.py", "combine.py", "assignment.py")
 RULES = ("fingerprint.py", "rule_names.py")
-LLM = ("prompt_data.py", "llm_output.py")
+LLM = ("prompt_data.py", "llm_output.py", "asking.py")
 
 
 def _hash_files(paths: list[Path]) -> str:

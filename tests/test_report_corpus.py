@@ -17,13 +17,15 @@ from django.core.management import call_command
 
 from patterns.fingerprint import flag_kind
 from patterns.models import Report
-from summaries.models import Organization, Project, Session, SessionSummary
+from summaries.models import Organization, Project, SessionSummary
 from tests.conftest import ROOT
 from tests.report_helpers import run_report
 
 pytestmark = [pytest.mark.slow, pytest.mark.django_db(transaction=True)]
 TOLERANCE_S = 10.0
-CANDIDATES = [ROOT / "sample_data", ROOT / "sample_data" / "crm"]
+SAMPLES = ROOT / "sample_data"
+# The shop corpus and every corpus in a folder of its own (sample_data/crm/, ...): sessions.jsonl.gz + labels.jsonl.
+CANDIDATES = [SAMPLES] + (sorted(p for p in SAMPLES.iterdir() if p.is_dir()) if SAMPLES.is_dir() else [])
 CORPORA = [d for d in CANDIDATES if (d / "sessions.jsonl.gz").exists() and (d / "labels.jsonl").exists()]
 FLAG_OF = {"blocking": "blocking", "non_blocking": "non-blocking"}
 

@@ -12,9 +12,7 @@ from summaries.models import SessionSummary
 from tests.llm_answers import prompt_digest, responder, stage
 from tests.llm_server import LLMTestServer, Status
 from tests.report_helpers import MODEL, report_worker, run_report, shop_project, store_sessions, wait_until_final
-from tests.summary_sessions import (
-    clean_purchase_with_noise, dead_button_then_leave, payment_fails_and_user_leaves, payment_fails_once_then_works,
-)
+from tests.summary_sessions import clean_purchase_with_noise, dead_button_then_leave, payment_fails_and_user_leaves
 
 pytestmark = [pytest.mark.slow, pytest.mark.django_db(transaction=True)]
 ATTEMPTS = 2
@@ -67,7 +65,9 @@ def test_calls_per_phase_and_none_when_run_again(llm):
     assert seen["combine"] == phases["combine"]["model_calls"] == 1  # ...so their patterns are combined once
     assert seen["assign"] == phases["assignment"]["model_calls"] <= phases["assignment"]["total"] == 4
     assert report.llm_calls == len(llm.requests) and report.input_tokens > 0
-    assert report.patterns.filter(kind="blocking", sessions_affected=3).exists()
+    paying = report.patterns.get(kind="blocking", sessions_affected=3)
+    # each session failed to pay twice: every moment counts, one example per session
+    assert paying.occurrences == 6 and paying.examples.count() == 3
     assert not report.rule_based and report.patterns.exists() and not report.patterns.filter(rule_based=True).exists()
     # every moment of an example is a flagged key action of its session's summary, with its own neighbours
     for example in report.patterns.first().examples.all():

@@ -136,6 +136,8 @@ class Command(BaseCommand):
         report = start(report)
         self.stdout.write(f"Report {report.pk} queued: {where} of {project.organization.name} / {project.name}, "
                           f"{report.label}.")
+        if report.focus and report.rule_based:
+            self.stdout.write("The rule engine has no use for --focus; it is kept on the report (use --engine llm).")
         self.follow(report, opts)
 
     def do_show(self, opts: dict) -> None:
