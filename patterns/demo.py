@@ -34,7 +34,8 @@ def demo_report(project: Project, say: Callable[[str], Any], base_url: str, time
         where = ""
         if example is not None:
             verdict = f", video: {example.verdict}" if example.verdict else ""
-            where = f"; e.g. session {example.session.session_id} at {max(0.0, example.seconds_from_start):.0f} s{verdict}"
+            at = max(0.0, example.seconds_from_start)
+            where = f"; e.g. session {example.session.session_id} at {at:.0f} s{verdict}"
         say(f"  {p.rank}. [{p.severity}] {p.kind}: {p.name} — {p.sessions_affected} sessions "
             f"({p.share_of_sessions:.0%}){where}")
     say(f"Open {base_url}{report.get_absolute_url()} for the ranked patterns with their examples and clips.")

@@ -21,8 +21,8 @@ from summaries.analysis.routes import route_template
 MASKS: list[tuple[str, re.Pattern[str]]] = [
     ("<email>", re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+")),
     ("<url>", re.compile(r"\b[a-z][a-z0-9+.-]*://[^\s'\"<>]+", re.IGNORECASE)),
-    ("<host>", re.compile(r"\b(?:[a-z0-9-]+\.)+(?:com|net|org|io|dev|app|co|de|fr|uk|nl|eu|test|local|internal|cloud)\b",
-                          re.IGNORECASE)),
+    ("<host>", re.compile(r"\b(?:[a-z0-9-]+\.)+"
+                          r"(?:com|net|org|io|dev|app|co|de|fr|uk|nl|eu|test|local|internal|cloud)\b", re.IGNORECASE)),
     ("<ip>", re.compile(r"\b\d{1,3}(?:\.\d{1,3}){3}\b|\b(?:[0-9a-f]{1,4}:){4,7}[0-9a-f]{1,4}\b", re.IGNORECASE)),
     ("<uuid>", re.compile(r"\b[0-9a-f]{8}-?[0-9a-f]{4}-?[0-9a-f]{4}-?[0-9a-f]{4}-?[0-9a-f]{12}\b", re.IGNORECASE)),
     ("<hash>", re.compile(r"\b(?:[0-9a-f]{40}|[0-9a-f]{32})\b", re.IGNORECASE)),
@@ -137,4 +137,5 @@ def fingerprint(action: dict[str, Any]) -> Fingerprint | None:
         "message": mask_message(str(problem.get("message") or "")),
     }
     wanted = IDENTITY.get(kind, DEFAULT_IDENTITY)
-    return Fingerprint(flag=flag, kind=kind, **{name: (value if name in wanted else "") for name, value in facts.items()})
+    identity = {name: (value if name in wanted else "") for name, value in facts.items()}
+    return Fingerprint(flag=flag, kind=kind, **identity)

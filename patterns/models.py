@@ -70,7 +70,8 @@ class Report(models.Model):
     min_active_seconds = models.FloatField(default=0, help_text="Filter: at least this much user activity")
     identified_only = models.BooleanField(default=False, help_text="Filter: only sessions of identified people")
     max_sessions = models.PositiveIntegerField(default=300, help_text="Most recent sessions kept by the filter")
-    focus = models.TextField(blank=True, default="", help_text="Optional question the report should answer (<= 500 characters)")
+    focus = models.TextField(blank=True, default="",
+                             help_text="Optional question the report should answer (<= 500 characters)")
     engine = models.CharField(max_length=10, choices=Engine.choices, default=Engine.RULES)
     model = models.CharField(max_length=200, blank=True, default="", help_text="litellm model; empty for rules")
     clips_per_pattern = models.PositiveSmallIntegerField(

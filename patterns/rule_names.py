@@ -78,9 +78,11 @@ def rule_description(fp: Fingerprint, routes: list[str], controls: list[str]) ->
     elif fp.kind == "exception":
         what = f'The page threw "{fp.message}"{after} on {where}'
     elif fp.kind == "error_shown":
-        what = f'The page showed "{fp.message}"{after} on {where}' if fp.message else f"The page showed an error on {where}"
+        what = (f'The page showed "{fp.message}"{after} on {where}' if fp.message
+                else f"The page showed an error on {where}")
     elif fp.kind in ("dead_click", "rageclick"):
-        verb = "nothing happened when the user clicked" if fp.kind == "dead_click" else "the user clicked again and again on"
+        verb = ("nothing happened when the user clicked" if fp.kind == "dead_click"
+                else "the user clicked again and again on")
         what = f'On {where}, {verb} {tag} "{label}"'
     elif fp.kind == "repeated_submit":
         what = f'On {where}, the user submitted {tag} "{label}" again without getting further'

@@ -50,7 +50,8 @@ def skip_reason(session: Session, idle_cutoff) -> str:
 def select(report: Report) -> Selection:
     """The sessions of the report: its explicit list (same project only) or its filter; incomplete ones skipped."""
     if report.session_ids:
-        sessions = Session.objects.filter(project=report.project, pk__in=report.session_ids).order_by("-start_time", "-pk")
+        sessions = Session.objects.filter(project=report.project, pk__in=report.session_ids)
+        sessions = sessions.order_by("-start_time", "-pk")
     else:
         sessions = filtered(report)
     minutes = int(getattr(settings, "RECAP_SESSION_IDLE_MINUTES", 30))

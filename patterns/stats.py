@@ -113,7 +113,8 @@ def rank(patterns: list[dict[str, Any]], assignments: list[list[Any]], summaries
         sessions = sorted({m.summary_id for m in found})
         pairs: dict[tuple[int, int], bool] = {}
         for m in found:
-            pairs[(m.summary_id, int(m.segment.get("index") or 0))] = bool((m.segment.get("outcome") or {}).get("success", True))
+            succeeded = bool((m.segment.get("outcome") or {}).get("success", True))
+            pairs[(m.summary_id, int(m.segment.get("index") or 0))] = succeeded
         success_ratio = round(sum(pairs.values()) / len(pairs), 2) if pairs else None
         share = round(len(sessions) / analysed, 4) if analysed else 0.0
         kind = pattern["facts"]["flag"] if rule_based else majority_kind([m.flag for m in found])

@@ -172,7 +172,8 @@ def start_report(report_id: int, run: int) -> dict[str, Any]:
         state = {**report.pipeline_state, "skipped": skips}
         if not move(report, Phase.SUMMARIZING, selected=selection.sessions, pipeline_state=state):
             return {"report": report_id, "stopped": True}
-        progress.session_state(report_id, {names.get(pk, str(pk)): f"skipped: {reason}" for pk, reason in selection.skipped})
+        progress.session_state(report_id, {names.get(pk, str(pk)): f"skipped: {reason}"
+                                           for pk, reason in selection.skipped})
         launch_summaries(report)
     return {"report": report_id, "sessions": len(selection.sessions), "skipped": len(skips)}
 
@@ -473,8 +474,9 @@ def finalize(report: Report) -> None:
         patterns = (store.get(store.result_key(state.get("patterns_key", ""))) or {}).get("patterns", [])
         assignments = [a for k in state.get("assignment_ok", [])
                        for a in (store.get(store.result_key(k)) or {}).get("assignments", [])]
-        rows = SessionSummary.objects.filter(pk__in=state.get("summaries", [])).values_list("pk", "session_id", "summary")
-        summaries = {pk: SummaryInput(pk, session_pk, as_written(summary)) for pk, session_pk, summary in rows if summary}
+        rows = SessionSummary.objects.filter(pk__in=state.get("summaries", []))
+        summaries = {pk: SummaryInput(pk, session_pk, as_written(summary))
+                     for pk, session_pk, summary in rows.values_list("pk", "session_id", "summary") if summary}
         ranked = rank(patterns, assignments, summaries, analysed=len(summaries), rule_based=report.rule_based)
         store_patterns(report, ranked)
         progress.found(report.pk, [p.name for p in ranked])
@@ -552,7 +554,8 @@ def after_validation(results: list[dict[str, Any]], report_id: int, run: int) ->
         return
     planned = report.pipeline_state.get("validation_planned", {})
     failed = [tuple(f) for f in planned.get("failed", [])]
-    failed += [(r.get("item"), r.get("reason") or "unknown") for r in results if isinstance(r, dict) and not r.get("ok")]
+    failed += [(r.get("item"), r.get("reason") or "unknown")
+               for r in results if isinstance(r, dict) and not r.get("ok")]
     done = len(planned.get("already", [])) + sum(1 for r in results if isinstance(r, dict) and r.get("ok"))
     total = int(planned.get("total", 0))
     skips = []

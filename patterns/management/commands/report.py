@@ -78,7 +78,8 @@ class Command(BaseCommand):
         which.add_argument("--sessions", nargs="+", metavar="ID", help="these sessions (captured ids)")
         which.add_argument("--all", action="store_true", help="all sessions of the project (newest first, up to --max)")
         create.add_argument("--max", type=int, default=None,
-                            help=f"most recent sessions kept (default RECAP_REPORT_MAX_SESSIONS, {default_max_sessions()})")
+                            help="most recent sessions kept (default RECAP_REPORT_MAX_SESSIONS, "
+                                 f"{default_max_sessions()})")
         create.add_argument("--url-contains", default="", help="only sessions that visited a URL containing this")
         create.add_argument("--min-active", type=float, default=0, help="only sessions with this many active seconds")
         create.add_argument("--identified-only", action="store_true", help="only sessions of identified people")
@@ -92,7 +93,8 @@ class Command(BaseCommand):
         show = sub.add_parser("show", help="print a report (and optionally write its JSON)")
         show.add_argument("report_id", type=int)
         show.add_argument("--json", type=Path, metavar="FILE", help="write recap.group_report/1 JSON here")
-        again = sub.add_parser("rerun", help="run a report again (cached work is reused), optionally with more sessions")
+        again = sub.add_parser("rerun", help="run a report again (cached work is reused), optionally with more "
+                                             "sessions")
         again.add_argument("report_id", type=int)
         again.add_argument("--add-sessions", nargs="+", metavar="ID", default=[])
         self._follow_options(again)
@@ -102,8 +104,10 @@ class Command(BaseCommand):
     @staticmethod
     def _follow_options(parser: CommandParser) -> None:
         """--wait, --json, --timeout, --top."""
-        parser.add_argument("--wait", action="store_true", help="print progress until the report ends, then the patterns")
-        parser.add_argument("--json", type=Path, metavar="FILE", help="write recap.group_report/1 JSON (with --wait: at the end)")
+        parser.add_argument("--wait", action="store_true",
+                            help="print progress until the report ends, then the patterns")
+        parser.add_argument("--json", type=Path, metavar="FILE",
+                            help="write recap.group_report/1 JSON (with --wait: at the end)")
         parser.add_argument("--timeout", type=float, default=3600, help="seconds --wait waits at most")
         parser.add_argument("--top", type=int, default=10, help="patterns printed at the end")
 
