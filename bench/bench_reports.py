@@ -183,12 +183,12 @@ def phase_table(report, wall: float, calls: Counter | None = None) -> None:
           f"workers {report.workers}")
 
 
-def bench_rules(env: dict[str, str], project, clips: int) -> None:
+def bench_rules(env: dict[str, str], project, clips: int, concurrency: int) -> None:
     """The rule engine over every session of the project."""
-    procs = [worker(env, "default,llm,render", "prefork", 2, "rules")]
+    procs = [worker(env, "default,llm,render", "prefork", concurrency, "rules")]
     try:
         n = project.sessions.count()
-        print(f"Rule engine, {n} sessions, prefork worker x2, load {os.getloadavg()[0]:.1f}:")
+        print(f"Rule engine, {n} sessions, prefork worker x{concurrency}, load {os.getloadavg()[0]:.1f}:")
         cpu = cpu_seconds(procs)
         report, wall = run(project, engine="rules", clips_per_pattern=clips)
         cpu = cpu_seconds(procs) - cpu
@@ -249,6 +249,7 @@ def main() -> None:
     parser.add_argument("--sessions", type=int, default=1000)
     parser.add_argument("--llm-sessions", type=int, default=100)
     parser.add_argument("--concurrency", type=int, default=10, help="threads of the llm worker (C)")
+    parser.add_argument("--rules-concurrency", type=int, default=2, help="processes of the rule engine's worker")
     parser.add_argument("--latency", type=float, default=2.0, help="seconds the double takes per call")
     parser.add_argument("--clips", type=int, default=0, help="examples per blocking pattern checked on video")
     parser.add_argument("--database", default="recap_bench_patterns")
@@ -263,7 +264,7 @@ def main() -> None:
         if not opts.llm_only:
             made = copies(sample, opts.sessions, Path(tmp) / "rules.jsonl.gz", "rules")
             print(f"Preparing {made} sessions (the sample corpus under new ids) ...")
-            bench_rules(env, import_sessions(Path(tmp) / "rules.jsonl.gz", "rules"), opts.clips)
+            bench_rules(env, import_sessions(Path(tmp) / "rules.jsonl.gz", "rules"), opts.clips, opts.rules_concurrency)
         if not opts.rules_only:
             made = copies(sample, opts.llm_sessions, Path(tmp) / "llm.jsonl.gz", "llm")
             print(f"Preparing {made} sessions for the LLM engine ...")

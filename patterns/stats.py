@@ -9,7 +9,7 @@ from typing import Any
 from django.db import transaction
 
 from patterns.fingerprint import fingerprint
-from patterns.llm_output import SEVERITIES
+from patterns.llm_output import MIN_SESSIONS, SEVERITIES
 from patterns.models import Pattern, PatternExample, Report
 from patterns.summary_view import Moment, moments, neighbours
 from summaries.models import ms_to_datetime
@@ -99,7 +99,8 @@ def example_of(summary: SummaryInput, everything: list[Moment], target: Moment) 
 
 def rank(patterns: list[dict[str, Any]], assignments: list[list[Any]], summaries: dict[int, SummaryInput],
          analysed: int, rule_based: bool) -> list[RankedPattern]:
-    """Patterns with numbers and examples, sorted by severity then sessions affected; unassigned ones dropped."""
+    """Patterns with numbers and examples, sorted by severity then sessions affected; patterns assigned fewer than
+    2 sessions dropped."""
     index = {sid: {m.event_id: m for m in moments(s.summary, sid, s.session_pk)} for sid, s in summaries.items()}
     by_pattern: dict[int, list[Moment]] = {}
     for summary_id, event_id, pattern_index in assignments:
@@ -111,6 +112,8 @@ def rank(patterns: list[dict[str, Any]], assignments: list[list[Any]], summaries
         pattern = patterns[i]
         found.sort(key=lambda m: (m.summary_id, m.position))
         sessions = sorted({m.summary_id for m in found})
+        if len(sessions) < MIN_SESSIONS:
+            continue  # seen in one session only: not a recurring problem
         pairs: dict[tuple[int, int], bool] = {}
         for m in found:
             succeeded = bool((m.segment.get("outcome") or {}).get("success", True))

@@ -58,20 +58,35 @@ def _finished(row: SessionSummary, session: Session, engine: str, model: str, fo
     return row
 
 
-def summary_for(session: Session, engine: str, model: str, focus: str) -> SummaryOutcome:
-    """The session's summary (made now if needed); a failure is an outcome with its reason, never an exception."""
-    lease = f"summary:{session.pk}:{engine}:{model}:{hashlib.sha256(focus.encode()).hexdigest()[:12]}"
-    with exclusive(lease, ready=lambda: False):
-        before = _spent(session, engine, model, focus)
-        try:
-            row = summarize_session(session, engine=engine, model=model or None, focus=focus)
-            row = _finished(row, session, engine, model, focus)
-        except SummaryFailed as exc:
-            return SummaryOutcome(None, False, str(exc), _difference(before, _spent(session, engine, model, focus)))
-        except Exception as exc:  # one bad session never takes the report down
-            return SummaryOutcome(None, False, f"{exc.__class__.__name__}: {exc}",
-                                  _difference(before, _spent(session, engine, model, focus)))
-        usage = _difference(before, _spent(session, engine, model, focus))
+def _summarize(session: Session, engine: str, model: str, focus: str) -> SummaryOutcome:
+    """Summarize (or find the stored summary); usage is what this call spent on the model."""
+    costly = engine != "rules"  # the rule engine spends nothing: no need to read what was spent
+    before = _spent(session, engine, model, focus) if costly else {}
+
+    def spent() -> dict[str, Any]:
+        """Model usage since `before`."""
+        return _difference(before, _spent(session, engine, model, focus)) if costly else {}
+
+    try:
+        row = summarize_session(session, engine=engine, model=model or None, focus=focus)
+        row = _finished(row, session, engine, model, focus)
+    except SummaryFailed as exc:
+        return SummaryOutcome(None, False, str(exc), spent())
+    except Exception as exc:  # one bad session never takes the report down
+        return SummaryOutcome(None, False, f"{exc.__class__.__name__}: {exc}", spent())
     if row.status != SessionSummary.Status.SUCCEEDED or not row.summary:
-        return SummaryOutcome(row.pk, False, row.error or f"the summary ended {row.status}", usage)
-    return SummaryOutcome(row.pk, True, "", usage)
+        return SummaryOutcome(row.pk, False, row.error or f"the summary ended {row.status}", spent())
+    return SummaryOutcome(row.pk, True, "", spent())
+
+
+def summary_for(session: Session, engine: str, model: str, focus: str) -> SummaryOutcome:
+    """The session's summary (made now if needed); a failure is an outcome with its reason, never an exception.
+
+    A model summary is made under a lease, so two reports (or a resumed one) never pay for it twice; the rule
+    engine's cost nothing to repeat and go without.
+    """
+    if engine == "rules":
+        return _summarize(session, engine, model, focus)
+    with exclusive(f"summary:{session.pk}:{engine}:{model}:{hashlib.sha256(focus.encode()).hexdigest()[:12]}",
+                   ready=lambda: False):
+        return _summarize(session, engine, model, focus)

@@ -11,13 +11,17 @@ from tests.report_summaries import action, paying_fails, summary
 PAY = {"name": "Payment fails", "description": "d", "indicators": ["a", "b"], "severity": "critical"}
 
 
+def dead(prefix: str) -> dict:
+    """A session where a button is dead once."""
+    return summary(("Product", True, [action(f"{prefix}01", 2, "Opened product"),
+                                      action(f"{prefix}02", 4, "Add to cart did nothing", confusion=True),
+                                      action(f"{prefix}03", 8, "Went back")]))
+
+
 def inputs() -> dict[int, SummaryInput]:
-    """Two sessions where paying fails twice, one where a button is dead once."""
-    dead = summary(("Product", True, [action("c01", 2, "Opened product"),
-                                      action("c02", 4, "Add to cart did nothing", confusion=True),
-                                      action("c03", 8, "Went back")]))
+    """Two sessions where paying fails twice, two where a button is dead once."""
     return {1: SummaryInput(1, 101, paying_fails("a")), 2: SummaryInput(2, 102, paying_fails("b")),
-            3: SummaryInput(3, 103, dead)}
+            3: SummaryInput(3, 103, dead("c")), 4: SummaryInput(4, 104, dead("d"))}
 
 
 def test_one_example_per_session_while_every_moment_counts():
@@ -29,7 +33,7 @@ def test_one_example_per_session_while_every_moment_counts():
 
 
 def test_neighbours_carry_their_own_ids_not_the_examples():
-    (pattern,) = rank([PAY], [[1, "a06", 0]], inputs(), analysed=3, rule_based=False)
+    (pattern,) = rank([PAY], [[1, "a06", 0], [2, "b04", 0]], inputs(), analysed=3, rule_based=False)
     example = pattern.examples[0]
     assert example["event_id"] == "a06" and example["segment_name"] == "Checkout" and not example["segment_success"]
     assert [n["event_id"] for n in example["before"]] == ["a03", "a04", "a05"]
@@ -42,7 +46,9 @@ def test_neighbours_carry_their_own_ids_not_the_examples():
 def test_patterns_rank_by_severity_then_sessions_and_unassigned_ones_drop():
     patterns = [dict(PAY, severity="medium"), {"name": "Dead add to cart", "severity": "high", "indicators": []},
                 {"name": "Never assigned anywhere", "severity": "critical", "indicators": []}]
-    ranked = rank(patterns, [[1, "a04", 0], [2, "b04", 0], [3, "c02", 1]], inputs(), analysed=3, rule_based=False)
+    ranked = rank(patterns, [[1, "a04", 0], [2, "b04", 0], [3, "c02", 1], [4, "d02", 1], [1, "a06", 2]], inputs(),
+                  analysed=4, rule_based=False)
+    # the third pattern was assigned one session only: not recurring
     assert [p.name for p in ranked] == ["Dead add to cart", "Payment fails"]
     assert ranked[0].kind == "confusion" and ranked[0].segment_success_ratio == 1.0
     assert all(p.fingerprint.startswith("llm:") for p in ranked)
