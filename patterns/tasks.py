@@ -21,6 +21,7 @@ from typing import Any
 from celery import chain, chord, current_task, shared_task
 from celery.signals import worker_ready
 from django.conf import settings
+from django.db import connection
 
 from patterns import progress, store
 from patterns.assignment import assign_with_llm, assign_with_rules
@@ -643,8 +644,11 @@ def resume_stalled_reports() -> list[int]:
 
 @worker_ready.connect(dispatch_uid="patterns.resume_on_worker_start")
 def _resume_on_worker_start(**_: Any) -> None:
-    """A worker (re)starting looks for reports a dead worker left, once their leases have lapsed."""
+    """A worker (re)starting while reports are unfinished looks for any a dead worker left, once its leases lapsed."""
     try:
-        resume_stalled_reports.apply_async(countdown=stall_seconds() + 1)
-    except Exception:  # the broker being away must not stop the worker
+        if Report.objects.filter(status__in=(Status.QUEUED, Status.RUNNING)).exists():
+            resume_stalled_reports.apply_async(countdown=stall_seconds() + 1)
+    except Exception:  # the database or broker being away must not stop the worker
         log.exception("could not queue the check for stalled reports")
+    finally:
+        connection.close()  # the worker's main process runs no tasks: keep no connection open
