@@ -29,9 +29,10 @@ INSTALLED_APPS = [
     "django.contrib.messages",
     "django.contrib.staticfiles",
     "django_celery_beat",
+    # patterns before summaries: its `demo` command extends summaries' one (the first app with a command wins).
+    "patterns",
     "summaries",
     "replay_render",
-    "patterns",
 ]
 
 MIDDLEWARE = [
@@ -108,11 +109,12 @@ elif REDIS_URL.startswith("unix://"):
 else:
     CELERY_BROKER_URL = CELERY_RESULT_BACKEND = CACHE_URL = REDIS_URL
 
+RECAP_CACHE_PREFIX = env_str("RECAP_CACHE_PREFIX", "recap")
 CACHES = {
     "default": {
         "BACKEND": "django.core.cache.backends.redis.RedisCache",
         "LOCATION": CACHE_URL,
-        "KEY_PREFIX": env_str("RECAP_CACHE_PREFIX", "recap"),
+        "KEY_PREFIX": RECAP_CACHE_PREFIX,
         # Capture asks Redis on every request (rate limit, processing flag): a Redis that hangs must not hang it.
         "OPTIONS": {"socket_connect_timeout": 2, "socket_timeout": 5},
     }
@@ -125,9 +127,11 @@ CELERY_TASK_ROUTES = {
     "summaries.tasks.resume_summary": {"queue": "llm"},
     "replay_render.tasks.validate_*": {"queue": "llm"},
     "replay_render.tasks.render_*": {"queue": "render"},
+    "patterns.tasks.summarize_*": {"queue": "llm"},
     "patterns.tasks.extract_*": {"queue": "llm"},
     "patterns.tasks.merge_*": {"queue": "llm"},
     "patterns.tasks.assign_*": {"queue": "llm"},
+    "patterns.tasks.validate_*": {"queue": "llm"},
     "config.workers.ping_llm": {"queue": "llm"},
     "config.workers.ping_render": {"queue": "render"},
 }
@@ -253,6 +257,7 @@ CELERY_BEAT_SCHEDULE = {
     "capture-complete-idle-sessions": {"task": "summaries.ingest.tasks.complete_idle_sessions", "schedule": 300.0},
     "capture-prune-processed-batches": {"task": "summaries.ingest.tasks.prune_processed_batches", "schedule": 3600.0},
     "summaries-requeue-abandoned": {"task": "summaries.tasks.requeue_abandoned_summaries", "schedule": 60.0},
+    "reports-resume-stalled": {"task": "patterns.tasks.resume_stalled_reports", "schedule": 60.0},
 }
 
 # Session summaries (summaries/analysis, summaries/llm.py): context budget, retries, signal thresholds.
@@ -267,3 +272,11 @@ RECAP_INACTIVITY_SECONDS = env_float("RECAP_INACTIVITY_SECONDS", 10.0)
 RECAP_RAGE_CLICK_COUNT = env_int("RECAP_RAGE_CLICK_COUNT", 3)
 RECAP_DEAD_CLICK_MS = env_int("RECAP_DEAD_CLICK_MS", 2500)
 RECAP_ERROR_CLICK_MS = env_int("RECAP_ERROR_CLICK_MS", 2000)
+
+# Group reports (patterns): selection size, chunking, thresholds, video checks, resuming after a worker died.
+RECAP_REPORT_MAX_SESSIONS = env_int("RECAP_REPORT_MAX_SESSIONS", 300)
+RECAP_REPORT_CHUNK_TOKENS = env_int("RECAP_REPORT_CHUNK_TOKENS", 150_000)
+RECAP_REPORT_ASSIGN_CHUNK = env_int("RECAP_REPORT_ASSIGN_CHUNK", 10)
+RECAP_REPORT_SUMMARY_FAILURE_RATIO = env_float("RECAP_REPORT_SUMMARY_FAILURE_RATIO", 0.5)
+RECAP_REPORT_CLIPS_PER_PATTERN = env_int("RECAP_REPORT_CLIPS_PER_PATTERN", 3)
+RECAP_REPORT_STALL_SECONDS = env_int("RECAP_REPORT_STALL_SECONDS", 120)

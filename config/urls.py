@@ -17,6 +17,7 @@ urlpatterns = [
     path("", include("summaries.urls")),
     path("", include("summaries.ingest.urls")),
     path("", include("replay_render.urls")),
+    path("", include("patterns.urls")),
 ]
 
 if settings.DEBUG:  # pragma: no cover - production serves media from storage

@@ -56,8 +56,9 @@ def prepare_options() -> PrepareOptions:
 
 def load_prepared(session: Session, options: PrepareOptions | None = None) -> PromptInput:
     """The session's events and recording, prepared for an engine."""
-    events = [event_from_row(e) for e in session.events.all().only("uuid", "timestamp", "name", "window_id",
-                                                                   "current_url", "properties")]
+    # session_id too: the related manager reads it on every row (one query per event when it is deferred)
+    fields = ("session_id", "uuid", "timestamp", "name", "window_id", "current_url", "properties")
+    events = [event_from_row(e) for e in session.events.all().only(*fields)]
     rrweb = session.rrweb_events()
     start = datetime_to_ms(session.start_time) if session.start_time else None
     end = datetime_to_ms(session.end_time) if session.end_time else None

@@ -1,10 +1,12 @@
 """Shared fixtures: real Celery workers against the test database, and embedded-default environments."""
 from __future__ import annotations
 
+import collections
 import os
 import signal
 import subprocess
 import sys
+import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -52,9 +54,22 @@ def start_worker(env: dict[str, str], queues: str = "default,llm,render", concur
             break
         lines.append(line)
         if " ready." in line:
+            _drain(proc, lines)
             return proc
     proc.kill()
     raise RuntimeError("Celery worker did not start:\n" + "".join(lines[-40:]))
+
+
+def _drain(proc: subprocess.Popen, lines: list[str]) -> None:
+    """Keep reading the worker's output (the last 2,000 lines stay in `proc.lines`): a full pipe would block it."""
+    tail: collections.deque[str] = collections.deque(lines, maxlen=2000)
+    proc.lines = tail  # type: ignore[attr-defined]
+
+    def read() -> None:
+        for line in proc.stdout:  # type: ignore[union-attr]
+            tail.append(line)
+
+    threading.Thread(target=read, name=f"worker-{proc.pid}-output", daemon=True).start()
 
 
 def stop_worker(proc: subprocess.Popen) -> None:
@@ -95,3 +110,12 @@ def live_worker(transactional_db) -> Iterator[subprocess.Popen]:
         yield proc
     finally:
         stop_worker(proc)
+
+
+@pytest.fixture(scope="session")
+def rules_worker(django_db_setup, django_db_blocker) -> Iterator[subprocess.Popen]:
+    """One real prefork worker (2 processes, every queue) for the rule-engine report tests of the whole run."""
+    from tests.report_helpers import report_worker
+
+    with report_worker(concurrency=2, pool="prefork") as proc:
+        yield proc

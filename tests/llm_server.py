@@ -8,9 +8,11 @@ Usage::
         server.requests  # every request body received (JSON), in order
 
 Each request takes the next scripted step; when the script is empty, `default` answers (by default a
-500 saying the script ran out). Steps may be callables of the request body, so an answer can be built
-from the prompt (e.g. echo ids it contains). Image and video content parts are accepted and kept.
-The `llm_server` pytest fixture starts one per test.
+500 saying the script ran out). `default` may also be a function of the request body returning a step,
+so a long run can be answered (and made to fail or lag) by rule. Reply texts may be callables of the
+request body, so an answer can be built from the prompt (e.g. echo ids it contains). Image and video
+content parts are accepted and kept. Each received request records when it arrived and when it was
+answered. The `llm_server` pytest fixture starts one per test.
 """
 from __future__ import annotations
 
@@ -61,6 +63,9 @@ class ReceivedRequest:
     path: str
     body: dict[str, Any]
     headers: dict[str, str] = field(default_factory=dict)
+    received_at: float = field(default_factory=time.time)
+    answered_at: float | None = None
+    status: int | None = None
 
     @property
     def messages(self) -> list[dict[str, Any]]:
@@ -94,7 +99,8 @@ class LLMTestServer:
     def __init__(self) -> None:
         """A server that is not started yet."""
         self.steps: deque[Reply | Status | Hang] = deque()
-        self.default: Reply | Status | Hang = Status(500, "the test script ran out of answers")
+        self.default: Reply | Status | Hang | Callable[[dict[str, Any]], Reply | Status | Hang] = Status(
+            500, "the test script ran out of answers")
         self.requests: list[ReceivedRequest] = []
         self._lock = threading.Lock()
         self._httpd: ThreadingHTTPServer | None = None
@@ -107,9 +113,14 @@ class LLMTestServer:
             self.steps.extend(steps)
         return self
 
-    def _next_step(self) -> Reply | Status | Hang:
+    def _next_step(self, body: dict[str, Any]) -> Reply | Status | Hang:
         with self._lock:
-            return self.steps.popleft() if self.steps else self.default
+            if self.steps:
+                return self.steps.popleft()
+            default = self.default
+        if callable(default) and not isinstance(default, (Reply, Status, Hang)):
+            return default(body)
+        return default
 
     @property
     def call_count(self) -> int:
@@ -134,8 +145,11 @@ class LLMTestServer:
             def log_message(self, *args: Any) -> None:  # keep test output clean
                 return
 
-            def _send(self, code: int, payload: dict[str, Any], headers: dict[str, str] | None = None) -> None:
+            def _send(self, code: int, payload: dict[str, Any], headers: dict[str, str] | None = None,
+                      request: ReceivedRequest | None = None) -> None:
                 body = json.dumps(payload).encode()
+                if request is not None:
+                    request.answered_at, request.status = time.time(), code
                 try:
                     self.send_response(code)
                     self.send_header("Content-Type", "application/json")
@@ -167,15 +181,17 @@ class LLMTestServer:
                 if not self.path.endswith("/chat/completions"):
                     self._send(404, {"error": {"message": f"no route {self.path}"}})
                     return
-                step = server._next_step()
+                step = server._next_step(body)
                 if isinstance(step, Hang):
                     time.sleep(step.seconds)
-                    self._send(500, {"error": {"message": "hung on purpose", "type": "server_error"}})
+                    self._send(500, {"error": {"message": "hung on purpose", "type": "server_error"}},
+                               request=request)
                     return
                 if isinstance(step, Status):
                     headers = {"Retry-After": str(step.retry_after)} if step.retry_after is not None else None
                     kind = "rate_limit_exceeded" if step.code == 429 else "server_error"
-                    self._send(step.code, {"error": {"message": step.message, "type": kind, "code": kind}}, headers)
+                    self._send(step.code, {"error": {"message": step.message, "type": kind, "code": kind}}, headers,
+                               request=request)
                     return
                 if step.delay:
                     time.sleep(step.delay)
@@ -192,7 +208,7 @@ class LLMTestServer:
                                  "message": {"role": "assistant", "content": text}}],
                     "usage": {"prompt_tokens": prompt_tokens, "completion_tokens": completion_tokens,
                               "total_tokens": prompt_tokens + completion_tokens},
-                })
+                }, request=request)
 
         self._httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
         self._httpd.daemon_threads = True

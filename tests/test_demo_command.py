@@ -1,4 +1,5 @@
-"""`manage.py demo --no-serve` on a fresh embedded install: loads the sample, summarizes and validates on real workers."""
+"""`manage.py demo --no-serve` on a fresh embedded install: loads the sample, summarizes and validates on real workers,
+then groups the issues into a ranked report and prints its top patterns and where to look."""
 from __future__ import annotations
 
 import json
@@ -29,6 +30,7 @@ def var_dir(tmp_path):
     embedded_redis.stop(path)
 
 
+@pytest.mark.timeout(900)  # two full demo runs, each on real workers with Chromium
 def test_demo_loads_the_sample_sessions_and_prints_the_url(var_dir):
     env = embedded_env(var_dir)
     labelled = [json.loads(line)["session_id"]
@@ -55,9 +57,22 @@ def test_demo_loads_the_sample_sessions_and_prints_the_url(var_dir):
     checked = re.search(r"(\d+) of (\d+) blocking issues checked on video", first.stdout)
     assert checked and checked.group(1) == checked.group(2) and int(checked.group(2)) >= blocking_labelled * 0.9
     assert clips >= int(checked.group(1)) > 0
+    # then a group report over the sample sessions, its top patterns and the page to open
+    report = re.search(r"Open http://127\.0\.0\.1:8765/reports/(\d+)/", first.stdout)
+    assert report and f"Group report {report.group(1)} over the {len(labelled)} sample sessions" in first.stdout
+    assert re.search(rf"Report {report.group(1)} succeeded in \d+ s: \d+ patterns \(\d+ blocking\) in "
+                     rf"{len(labelled)} sessions", first.stdout), first.stdout
+    top = first.stdout[first.stdout.index("Top patterns:"):]
+    assert "1. [critical] blocking:" in top and "video: confirmed" in top
+    with sqlite3.connect(var_dir / "recap.sqlite3") as db:
+        status, analysed = db.execute("select status, sessions_analysed from patterns_report where id = ?",
+                                      (int(report.group(1)),)).fetchone()
+        blocking_patterns = db.execute("select count(*) from patterns_pattern where kind = 'blocking'").fetchone()[0]
+    assert (status, analysed) == ("succeeded", len(labelled)) and blocking_patterns >= 3
 
     again = run_demo(env)
     assert again.returncode == 0, again.stdout + again.stderr
     assert f"The {len(labelled)} sample sessions are already loaded." in again.stdout
     assert "Summarizing 0 sessions" in again.stdout  # a re-run makes no new summary
     assert url.group(1) in again.stdout
+    assert f"Report {report.group(1)} succeeded" in again.stdout  # the same report, run again from what it has

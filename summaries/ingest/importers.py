@@ -22,7 +22,7 @@ from django.utils import timezone as dj_timezone
 from summaries.ingest.batches import process_batch, store_batch
 from summaries.ingest.payload import SNAPSHOT_EVENT, check_payload, iso, unwrap
 from summaries.ingest.rrweb import is_rrweb_event
-from summaries.models import Project, RawBatch
+from summaries.models import Project, RawBatch, Session
 
 EVENTS_PER_BATCH = 1000
 RRWEB_EVENTS_PER_CHUNK = 2000
@@ -98,6 +98,9 @@ def ingest_events(project: Project, events: list[dict], *, source: str, summary:
     summary.recording_chunks_already_there += result.chunks_duplicate
     summary.rrweb_events += result.rrweb_events_added
     summary.sessions |= result.sessions
+    # An import brings everything there is: its sessions are complete (capture arriving later re-opens them).
+    Session.objects.filter(project=project, session_id__in=result.sessions).update(
+        ingestion_state=Session.IngestionState.COMPLETE)
 
 
 def snapshot_events(rrweb: list[dict], *, session_id: str, window_id: str, distinct_id: str) -> list[dict]:

@@ -90,6 +90,11 @@ class Command(BaseCommand):
             for reason in summary.skipped[:10]:
                 self.stdout.write(self.style.WARNING(f"  skipped: {reason}"))
         group = self.run_main_job(install.project, opts)
+        try:
+            self.after_main_job(install.project, opts, base)
+        except BaseException:
+            group.stop()
+            raise
         result_url = f"{base}/projects/{install.project.pk}/"
         self.stdout.write(f"Sign in as {install.username} / {install.password} (kept in {settings.VAR_DIR / 'admin_password'}).")
         self.stdout.write(self.style.SUCCESS(f"Open {result_url}"))
@@ -101,6 +106,9 @@ class Command(BaseCommand):
         group.stop()
         if failure:
             raise CommandError(f"stopped: {failure} (see {settings.VAR_DIR / 'logs'}/)")
+
+    def after_main_job(self, project: Project, opts: dict, base: str) -> None:
+        """A hook for apps that extend the demo (the workers still run); nothing here."""
 
     def run_main_job(self, project: Project, opts: dict) -> ProcessGroup:
         """Start the workers (and the web server unless --no-serve), summarize and validate every session on them."""

@@ -1,0 +1,1 @@
+"""`report` and the `demo` that ends with a group report."""

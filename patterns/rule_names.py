@@ -1,0 +1,115 @@
+"""Plain-words names, descriptions and indicators of rule-engine patterns, written from their fingerprints."""
+from __future__ import annotations
+
+import re
+from collections import Counter
+from typing import Any
+
+from patterns.fingerprint import Fingerprint
+from patterns.naming import fit_words
+
+RULE_BASED = "Rule-based"
+# Path segments that say nothing about what a request does.
+NOISE_SEGMENTS = {"api", "v1", "v2", "v3", "rest", "graphql", ":id", ""}
+
+
+def request_words(request: str) -> str:
+    """`POST /api/checkout/pay` -> `Checkout pay`: what a request is for, from its path."""
+    path = request.split(" ", 1)[-1]
+    parts = [p for p in re.split(r"[/_-]+", path) if p.lower() not in NOISE_SEGMENTS and not p.startswith(":")]
+    words = " ".join(parts[-2:]) if parts else "API"
+    return words[:1].upper() + words[1:]
+
+
+def page_words(route: str) -> str:
+    """`/product/:id` -> `product page`, `/` -> `home page`."""
+    parts = [p for p in route.strip("/").split("/") if p and not p.startswith(":")]
+    return (" ".join(parts[-2:]).replace("-", " ").replace("_", " ") or "home") + " page"
+
+
+def label_of(control: str) -> tuple[str, str]:
+    """(tag, label) of a control identity `button:Add to cart`."""
+    tag, _, label = control.partition(":")
+    return tag or "control", label
+
+
+def rule_name(fp: Fingerprint) -> str:
+    """The pattern's name in 3-6 plain words."""
+    tag, label = label_of(fp.control)
+    quoted = f'"{label}"' if label else f"the {tag}"
+    if fp.kind in ("request_failed",) or (fp.kind == "exception" and fp.request):
+        status = f" ({fp.status})" if fp.status else ""
+        return fit_words(f"{request_words(fp.request)} request fails{status}")
+    if fp.kind == "exception":
+        return fit_words(f"Error: {fp.message or 'uncaught exception'}")
+    if fp.kind == "error_shown":
+        return fit_words(f'Error "{fp.message}" shown' if fp.message else f"Error shown on {page_words(fp.route)}")
+    if fp.kind == "invalid_field":
+        return fit_words(f"{quoted} input rejected")
+    if fp.kind == "dead_click":
+        return fit_words(f"{quoted} {tag} does nothing")
+    if fp.kind == "rageclick":
+        return fit_words(f"Rage clicks on {quoted}")
+    if fp.kind == "repeated_submit":
+        return fit_words(f"{quoted} retried without effect")
+    if fp.kind == "slow_request":
+        return "Slow loading keeps users waiting"
+    if fp.kind == "left_while_loading":
+        return fit_words(f"Users leave while {page_words(fp.route)} loads")
+    return fit_words(f"{fp.kind.replace('_', ' ').capitalize()} on {page_words(fp.route)}")
+
+
+FLAG_WORDS = {
+    "blocking": "it stopped the user",
+    "non-blocking": "the user got past it",
+    "abandonment": "the user gave up on the flow",
+    "confusion": "the user hesitated or repeated themselves",
+}
+
+
+def rule_description(fp: Fingerprint, routes: list[str], controls: list[str]) -> str:
+    """One or two sentences from the fingerprint, saying that they are rule-based."""
+    where = ", ".join(routes[:3]) or "an unknown page"
+    tag, label = label_of(fp.control or (controls[0] if controls else ""))
+    after = f' after the user used {tag} "{label}"' if label else ""
+    if fp.kind == "request_failed" or (fp.kind == "exception" and fp.request):
+        status = f" with {fp.status}" if fp.status else ""
+        what = f"The request {fp.request or 'to the API'} failed{status}{after} on {where}"
+    elif fp.kind == "exception":
+        what = f'The page threw "{fp.message}"{after} on {where}'
+    elif fp.kind == "error_shown":
+        what = (f'The page showed "{fp.message}"{after} on {where}' if fp.message
+                else f"The page showed an error on {where}")
+    elif fp.kind in ("dead_click", "rageclick"):
+        verb = ("nothing happened when the user clicked" if fp.kind == "dead_click"
+                else "the user clicked again and again on")
+        what = f'On {where}, {verb} {tag} "{label}"'
+    elif fp.kind == "repeated_submit":
+        what = f'On {where}, the user submitted {tag} "{label}" again without getting further'
+    elif fp.kind == "slow_request":
+        what = f"Pages or requests took more than a few seconds to load while the user waited (on {where})"
+    else:
+        what = f"{fp.kind.replace('_', ' ').capitalize()} on {where}{after}"
+    return f"{RULE_BASED}: {what}; {FLAG_WORDS.get(fp.flag, fp.flag)}."
+
+
+def rule_indicators(fp: Fingerprint, examples: list[dict[str, Any]]) -> list[str]:
+    """2-5 observable signs: the identifying facts first, then what the moments have in common."""
+    signs: list[str] = []
+    if fp.request:
+        signs.append(f"{fp.request} answers {fp.status}" if fp.status else f"request {fp.request}")
+    if fp.message:
+        signs.append(f'message "{fp.message}"')
+    if fp.control:
+        tag, label = label_of(fp.control)
+        signs.append(f'{tag} "{label}"' if label else tag)
+    routes = Counter(e.get("route") or "" for e in examples if e.get("route"))
+    if fp.route:
+        signs.append(f"on {fp.route}")
+    elif routes:
+        signs.append("on " + ", ".join(r for r, _ in routes.most_common(3)))
+    requests = Counter(e.get("request") or "" for e in examples if e.get("request"))
+    if not fp.request and requests:
+        signs.append("requests " + ", ".join(r for r, _ in requests.most_common(2)))
+    signs.append(f"flagged {fp.flag} ({fp.kind.replace('_', ' ')})")
+    return signs[:5] if len(signs) >= 2 else signs + ["rule-based grouping"]

@@ -1,0 +1,12 @@
+"""URL routes of the patterns app."""
+from __future__ import annotations
+
+from django.urls import path
+
+from patterns import views
+
+app_name = "patterns"
+
+urlpatterns = [
+    path("reports/<int:pk>/", views.report_page, name="report"),
+]
