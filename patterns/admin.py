@@ -12,7 +12,7 @@ from django.utils.html import format_html
 
 from patterns.control import cancel, rerun, start
 from patterns.models import Pattern, PatternExample, Report
-from summaries.admin_scope import OrganizationScopedAdmin, member_organization_ids
+from summaries.admin_scope import OrganizationScopedAdmin, OrganizationScopedInline, member_organization_ids
 from summaries.summarize import SummaryFailed, choose_engine
 
 RESULT_FIELDS = ["status", "phase", "message", "run", "sessions_analysed", "phases", "selected", "llm_calls",
@@ -38,10 +38,11 @@ class ReportForm(forms.ModelForm):
         return data
 
 
-class PatternInline(admin.TabularInline):
+class PatternInline(OrganizationScopedInline):
     """The report's ranked patterns."""
 
     model = Pattern
+    organization_path = "report__organization"
     extra = 0
     can_delete = False
     show_change_link = True
@@ -116,10 +117,11 @@ class ReportAdmin(OrganizationScopedAdmin):
         messages.info(request, f"{stopped} report(s) cancelled.")
 
 
-class ExampleInline(admin.TabularInline):
+class ExampleInline(OrganizationScopedInline):
     """A pattern's examples, one per session."""
 
     model = PatternExample
+    organization_path = "pattern__report__organization"
     extra = 0
     can_delete = False
     fields = ["session", "seconds_from_start", "kind", "description", "segment_name", "segment_success", "verdict",
