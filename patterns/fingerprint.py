@@ -41,13 +41,12 @@ MAX_MESSAGE = 200
 IDENTITY: dict[str, tuple[str, ...]] = {
     "request_failed": ("request", "status", "message"),
     "exception": ("request", "status", "message"),
-    "error_shown": ("route", "control", "message"),
-    "invalid_field": ("route", "control", "message"),
+    "error_text": ("route", "control", "message"),
+    "field_invalid": ("route", "control", "message"),
     "dead_click": ("route", "control"),
-    "rageclick": ("route", "control"),
-    "repeated_submit": ("route", "control"),
-    "left_while_loading": ("route", "request"),
-    "slow_request": (),
+    "failing_form": ("route", "control"),
+    "loading_left": ("route", "request"),
+    "slow": (),
 }
 DEFAULT_IDENTITY = ("route", "control", "request", "status", "message")
 

@@ -42,19 +42,17 @@ def rule_name(fp: Fingerprint) -> str:
         return fit_words(f"{request_words(fp.request)} request fails{status}")
     if fp.kind == "exception":
         return fit_words(f"Error: {fp.message or 'uncaught exception'}")
-    if fp.kind == "error_shown":
+    if fp.kind == "error_text":
         return fit_words(f'Error "{fp.message}" shown' if fp.message else f"Error shown on {page_words(fp.route)}")
-    if fp.kind == "invalid_field":
+    if fp.kind == "field_invalid":
         return fit_words(f"{quoted} input rejected")
     if fp.kind == "dead_click":
         return fit_words(f"{quoted} {tag} does nothing")
-    if fp.kind == "rageclick":
-        return fit_words(f"Rage clicks on {quoted}")
-    if fp.kind == "repeated_submit":
+    if fp.kind == "failing_form":
         return fit_words(f"{quoted} retried without effect")
-    if fp.kind == "slow_request":
+    if fp.kind == "slow":
         return "Slow loading keeps users waiting"
-    if fp.kind == "left_while_loading":
+    if fp.kind == "loading_left":
         return fit_words(f"Users leave while {page_words(fp.route)} loads")
     return fit_words(f"{fp.kind.replace('_', ' ').capitalize()} on {page_words(fp.route)}")
 
@@ -77,16 +75,16 @@ def rule_description(fp: Fingerprint, routes: list[str], controls: list[str]) ->
         what = f"The request {fp.request or 'to the API'} failed{status}{after} on {where}"
     elif fp.kind == "exception":
         what = f'The page threw "{fp.message}"{after} on {where}'
-    elif fp.kind == "error_shown":
+    elif fp.kind in ("error_text", "field_invalid"):
         what = (f'The page showed "{fp.message}"{after} on {where}' if fp.message
                 else f"The page showed an error on {where}")
-    elif fp.kind in ("dead_click", "rageclick"):
-        verb = ("nothing happened when the user clicked" if fp.kind == "dead_click"
-                else "the user clicked again and again on")
-        what = f'On {where}, {verb} {tag} "{label}"'
-    elif fp.kind == "repeated_submit":
+    elif fp.kind == "dead_click":
+        what = f'On {where}, nothing happened when the user clicked {tag} "{label}"'
+    elif fp.kind == "failing_form":
         what = f'On {where}, the user submitted {tag} "{label}" again without getting further'
-    elif fp.kind == "slow_request":
+    elif fp.kind == "loading_left":
+        what = f"Users left {where} while it was still loading"
+    elif fp.kind == "slow":
         what = f"Pages or requests took more than a few seconds to load while the user waited (on {where})"
     else:
         what = f"{fp.kind.replace('_', ' ').capitalize()} on {where}{after}"

@@ -59,8 +59,8 @@ def test_a_dead_control_is_identified_by_the_control_and_its_page():
 
 
 def test_slow_loading_is_one_symptom_whatever_the_page():
-    a = flagged("slow_request", exception="non-blocking", route="/", control="a:Home")
-    b = flagged("slow_request", exception="non-blocking", route="/search", control="form:search-form")
+    a = flagged("slow", exception="non-blocking", route="/", control="a:Home")
+    b = flagged("slow", exception="non-blocking", route="/search", control="form:search-form")
     assert fingerprint(a).key == fingerprint(b).key
 
 
@@ -72,9 +72,9 @@ def test_names_are_three_to_six_plain_words_and_descriptions_say_rule_based():
     cases = [
         flagged("request_failed", request="POST /api/checkout/pay", status=500, route="/checkout"),
         flagged("dead_click", route="/product/:id", control="button:Add to cart"),
-        flagged("error_shown", route="/checkout", control="form:checkout-form",
+        flagged("error_text", route="/checkout", control="form:checkout-form",
                 message="Please check your details and try again later"),
-        flagged("slow_request", exception="non-blocking"),
+        flagged("slow", exception="non-blocking"),
         flagged("exception", message="TypeError: cannot read properties of undefined (reading 'total')"),
         flagged("something_new", route="/x"),
     ]
