@@ -12,8 +12,8 @@ from patterns.summary_view import flagged
 
 
 def assign_with_rules(items: list[Item], patterns: list[dict[str, Any]]) -> StageResult:
-    """Rules: a moment belongs to the pattern of its fingerprint."""
-    index = {p["key"]: i for i, p in enumerate(patterns)}
+    """Rules: a moment belongs to the pattern holding its fingerprint."""
+    index = {key: i for i, p in enumerate(patterns) for key in p.get("members") or [p["key"]]}
     out = []
     for summary_id, summary in items:
         for moment in flagged(summary, summary_id):

@@ -14,36 +14,60 @@ MIN_SESSIONS = llm_output.MIN_SESSIONS
 
 
 def combine_rule_patterns(chunk_results: list[dict[str, Any]]) -> StageResult:
-    """Rules: chunks' groups with the same fingerprint become one; named from their facts; >= 2 sessions kept."""
+    """Rules: chunks' groups with the same fingerprint become one; a fingerprint seen in fewer than 2 sessions is
+    pooled with the others of its family (saves failing on different endpoints, ...); named from their facts;
+    >= 2 sessions kept. Each pattern lists the fingerprints it holds (`members`) for assignment."""
     merged: dict[str, dict[str, Any]] = {}
     for result in chunk_results:
         for group in result.get("patterns", []):
-            into = merged.setdefault(group["key"], {"key": group["key"], "facts": group["facts"], "evidence": [],
-                                                    "sessions": [], "routes": Counter(), "controls": Counter(),
-                                                    "requests": Counter()})
-            into["evidence"] += group["evidence"]
-            into["sessions"] = sorted(set(into["sessions"]) | set(group["sessions"]))
-            for name in ("routes", "controls", "requests"):
-                into[name].update(group.get(name) or {})
+            into = merged.setdefault(group["key"], dict(_empty_group(group["key"], group["facts"]),
+                                                        family=group["family"]))
+            _absorb(into, group)
+    pooled: dict[str, dict[str, Any]] = {}
+    for key, group in list(merged.items()):
+        if len(group["sessions"]) < MIN_SESSIONS:
+            broad = Fingerprint(**group["family"])
+            _absorb(pooled.setdefault(broad.key, _empty_group(broad.key, broad.as_dict())), group)
+            del merged[key]
     patterns = []
-    for key, group in sorted(merged.items(), key=lambda kv: (-len(kv[1]["sessions"]), kv[0])):
+    groups = list(merged.values()) + list(pooled.values())
+    for group in sorted(groups, key=lambda g: (-len(g["sessions"]), g["key"])):
         if len(group["sessions"]) < MIN_SESSIONS:
             continue
         fp = Fingerprint(**group["facts"])
         routes = [r for r, _ in group["routes"].most_common()]
         controls = [c for c, _ in group["controls"].most_common()]
-        places = [{"route": r} for r in routes[:3]] + [{"request": q} for q, _ in group["requests"].most_common(2)]
+        requests = [q for q, _ in group["requests"].most_common()]
+        places = [{"route": r} for r in routes[:3]] + [{"request": q} for q in requests[:2]]
         patterns.append({
-            "key": key,
+            "key": group["key"],
+            "members": group["members"],
             "facts": group["facts"],
             "name": rule_name(fp),
-            "description": rule_description(fp, routes, controls),
+            "description": rule_description(fp, routes, controls, requests),
             "indicators": rule_indicators(fp, places),
             "severity": None,  # decided with the statistics (kind, share of sessions, failed segments)
             "evidence": group["evidence"],
             "sessions": group["sessions"],
         })
     return StageResult({"patterns": patterns})
+
+
+def _empty_group(key: str, facts: dict[str, Any]) -> dict[str, Any]:
+    """A pattern being gathered: its identity, the fingerprints it holds, evidence and where it was seen."""
+    return {"key": key, "facts": facts, "family": facts, "members": [], "evidence": [], "sessions": [], "routes": Counter(),
+            "controls": Counter(), "requests": Counter()}
+
+
+def _absorb(into: dict[str, Any], group: dict[str, Any]) -> None:
+    """Add one group's fingerprints, evidence, sessions and places to another."""
+    for member in group.get("members") or [group["key"]]:
+        if member not in into["members"]:
+            into["members"].append(member)
+    into["evidence"] += group["evidence"]
+    into["sessions"] = sorted(set(into["sessions"]) | set(group["sessions"]))
+    for name in ("routes", "controls", "requests"):
+        into[name].update(group.get(name) or {})
 
 
 def combine_with_llm(chunk_results: list[dict[str, Any]], model: str, focus: str = "") -> StageResult:

@@ -82,13 +82,25 @@ def cancel(report: Report, reason: str = "cancelled") -> bool:
     return bool(stopped)
 
 
+def phase_line(name: str, record: dict[str, Any]) -> str:
+    """`summaries done: 7/9 (2 skipped)`: a finished phase's counts."""
+    extra = [f"{record[k]} {k}" for k in ("failed", "skipped") if record.get(k)]
+    line = f"{name} done: {record.get('done', 0)}/{record.get('total', 0)}" + (f" ({', '.join(extra)})" if extra else "")
+    return line + (f"; {record['note']}" if record.get("note") else "")
+
+
 def wait_for(report: Report, say: Callable[[str], Any], timeout: float = 3600, poll: float = 1.0) -> Report:
     """Print a line whenever the report's progress changes; return the report once it has ended."""
     started = time.monotonic()
     last, last_phase, said_at = "", "", 0.0
     hinted = False
+    told: set[str] = set()
     while True:
         report.refresh_from_db()
+        for name, record in (report.phases or {}).items():  # each phase's outcome once, even a phase done between polls
+            if name not in told and isinstance(record, dict):
+                told.add(name)
+                say(f"  {phase_line(name, record)}")
         if report.is_final:
             return report
         state = progress.read(report.pk)

@@ -6,7 +6,7 @@ from typing import Any
 
 from patterns import llm_output
 from patterns.asking import StageResult, ask
-from patterns.fingerprint import fingerprint
+from patterns.fingerprint import family, fingerprint
 from patterns.prompt_data import summaries_block
 from patterns.summary_view import flagged, moments
 
@@ -20,10 +20,11 @@ def extract_with_rules(items: list[Item]) -> StageResult:
                                                                  "requests": Counter()})
     for summary_id, summary in items:
         for moment in flagged(summary, summary_id):
-            fp = fingerprint(moment.action)
-            if fp is None:
+            fp, broad = fingerprint(moment.action), family(moment.action)
+            if fp is None or broad is None:
                 continue
-            group = groups.setdefault(fp.key, {"key": fp.key, "facts": fp.as_dict(), "evidence": [], "sessions": []})
+            group = groups.setdefault(fp.key, {"key": fp.key, "facts": fp.as_dict(), "family": broad.as_dict(),
+                                               "evidence": [], "sessions": []})
             group["evidence"].append([summary_id, moment.event_id])
             if summary_id not in group["sessions"]:
                 group["sessions"].append(summary_id)

@@ -109,14 +109,16 @@ class Fingerprint:
     request: str = ""
     status: str = ""
     message: str = ""
+    broad: bool = False  # a family of problems (see `family`), not one problem
 
     @property
     def key(self) -> str:
         """A short stable id: `rules:<flag>:<hash of the identity>`."""
         raw = "\x1f".join([self.flag, self.kind, self.route, self.control, self.request, self.status, self.message])
+        raw += "\x1fbroad" if self.broad else ""
         return f"rules:{self.flag}:{hashlib.sha256(raw.encode()).hexdigest()[:16]}"
 
-    def as_dict(self) -> dict[str, str]:
+    def as_dict(self) -> dict[str, Any]:
         """The identity as data."""
         return asdict(self)
 
@@ -138,3 +140,30 @@ def fingerprint(action: dict[str, Any]) -> Fingerprint | None:
     wanted = IDENTITY.get(kind, DEFAULT_IDENTITY)
     identity = {name: (value if name in wanted else "") for name, value in facts.items()}
     return Fingerprint(flag=flag, kind=kind, **identity)
+
+
+WRITE_METHODS = ("POST", "PUT", "PATCH", "DELETE")
+
+
+def writes(problem: dict[str, Any]) -> bool:
+    """True when a failing request saved something: a write method, or (method unknown) sent by a form."""
+    request = str(problem.get("request") or "")
+    method = request.split(" ", 1)[0] if " " in request else ""
+    return method in WRITE_METHODS if method else str(problem.get("control") or "").startswith("form")
+
+
+def family(action: dict[str, Any]) -> Fingerprint | None:
+    """The broader symptom of a flagged key action's problem, whatever the page, control or endpoint: input
+    rejected (a field marked invalid or a save answered 4xx), saving or loading failing by status class, clicks
+    doing nothing, users leaving while a page loads... Problems too rare to be a pattern alone are pooled by it."""
+    fp = fingerprint(action)
+    if fp is None:
+        return None
+    problem = action["problem"]
+    saved = writes(problem)
+    if fp.kind == "field_invalid" or (fp.kind == "request_failed" and fp.status == "4xx" and saved):
+        return Fingerprint(fp.flag, "input_rejected", broad=True)
+    if fp.kind in ("request_failed", "exception") and fp.request:
+        return Fingerprint(fp.flag, "request_failed", request="write" if saved else "read", status=fp.status,
+                           broad=True)
+    return Fingerprint(fp.flag, fp.kind, broad=True)

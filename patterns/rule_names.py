@@ -33,8 +33,28 @@ def label_of(control: str) -> tuple[str, str]:
     return tag or "control", label
 
 
+BROAD_NAMES = {
+    "input_rejected": "Input rejected on several forms",
+    "dead_click": "Clicks do nothing on several controls",
+    "failing_form": "Several forms retried without effect",
+    "loading_left": "Users leave while pages load",
+    "error_text": "Errors shown on several pages",
+    "exception": "Uncaught errors on several pages",
+}
+
+
+def broad_name(fp: Fingerprint) -> str:
+    """The name of a family of problems (several endpoints, controls or pages)."""
+    if fp.kind == "request_failed":
+        what = "Saving" if fp.request == "write" else "Loading data"
+        return fit_words(f"{what} fails on several endpoints" + (f" ({fp.status})" if fp.status else ""))
+    return BROAD_NAMES.get(fp.kind) or fit_words(f"{fp.kind.replace('_', ' ').capitalize()} on several pages")
+
+
 def rule_name(fp: Fingerprint) -> str:
     """The pattern's name in 3-6 plain words."""
+    if fp.broad:
+        return broad_name(fp)
     tag, label = label_of(fp.control)
     quoted = f'"{label}"' if label else f"the {tag}"
     if fp.kind in ("request_failed",) or (fp.kind == "exception" and fp.request):
@@ -65,12 +85,29 @@ FLAG_WORDS = {
 }
 
 
-def rule_description(fp: Fingerprint, routes: list[str], controls: list[str]) -> str:
+def broad_description(fp: Fingerprint, where: str, controls: list[str], requests: list[str]) -> str:
+    """What a family of problems is, with the places it was seen."""
+    if fp.kind == "request_failed":
+        status = f" with {fp.status}" if fp.status else ""
+        return (f"Requests that {'saved' if fp.request == 'write' else 'loaded'} data failed{status} "
+                f"({', '.join(requests[:3]) or 'several endpoints'}) on {where}")
+    if fp.kind == "input_rejected":
+        return f"Input was rejected (a field marked invalid or a save answered 4xx) on {where}"
+    if fp.kind == "dead_click":
+        return f"Nothing happened when the user clicked {', '.join(controls[:3]) or 'controls'} on {where}"
+    if fp.kind == "loading_left":
+        return f"Users left {where} while they were still loading"
+    return f"{fp.kind.replace('_', ' ').capitalize()} on several pages ({where})"
+
+
+def rule_description(fp: Fingerprint, routes: list[str], controls: list[str], requests: list[str] | None = None) -> str:
     """One or two sentences from the fingerprint, saying that they are rule-based."""
     where = ", ".join(routes[:3]) or "an unknown page"
     tag, label = label_of(fp.control or (controls[0] if controls else ""))
     after = f' after the user used {tag} "{label}"' if label else ""
-    if fp.kind == "request_failed" or (fp.kind == "exception" and fp.request):
+    if fp.broad:
+        what = broad_description(fp, where, controls, requests or [])
+    elif fp.kind == "request_failed" or (fp.kind == "exception" and fp.request):
         status = f" with {fp.status}" if fp.status else ""
         what = f"The request {fp.request or 'to the API'} failed{status}{after} on {where}"
     elif fp.kind == "exception":
@@ -94,7 +131,7 @@ def rule_description(fp: Fingerprint, routes: list[str], controls: list[str]) ->
 def rule_indicators(fp: Fingerprint, examples: list[dict[str, Any]]) -> list[str]:
     """2-5 observable signs: the identifying facts first, then what the moments have in common."""
     signs: list[str] = []
-    if fp.request:
+    if fp.request and not fp.broad:
         signs.append(f"{fp.request} answers {fp.status}" if fp.status else f"request {fp.request}")
     if fp.message:
         signs.append(f'message "{fp.message}"')
@@ -107,7 +144,7 @@ def rule_indicators(fp: Fingerprint, examples: list[dict[str, Any]]) -> list[str
     elif routes:
         signs.append("on " + ", ".join(r for r, _ in routes.most_common(3)))
     requests = Counter(e.get("request") or "" for e in examples if e.get("request"))
-    if not fp.request and requests:
+    if (fp.broad or not fp.request) and requests:
         signs.append("requests " + ", ".join(r for r, _ in requests.most_common(2)))
     signs.append(f"flagged {fp.flag} ({fp.kind.replace('_', ' ')})")
     return signs[:5] if len(signs) >= 2 else signs + ["rule-based grouping"]

@@ -112,9 +112,10 @@ def live_worker(transactional_db) -> Iterator[subprocess.Popen]:
         stop_worker(proc)
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def rules_worker(django_db_setup, django_db_blocker) -> Iterator[subprocess.Popen]:
-    """One real prefork worker (2 processes, every queue) for the rule-engine report tests of the whole run."""
+    """One real prefork worker (2 processes, every queue) for a module's rule-engine report tests; it stops with the
+    module, so it never takes the tasks of another module's worker (whose settings differ)."""
     from tests.report_helpers import report_worker
 
     with report_worker(concurrency=2, pool="prefork") as proc:

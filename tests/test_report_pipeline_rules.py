@@ -50,7 +50,7 @@ def test_the_chord_runs_every_phase_and_the_command_prints_the_ranked_patterns(r
     # one payment failure the user got past is one session only: not a recurring pattern
     assert not any(kind == "non-blocking" for kind, _ in patterns)
     # the command printed progress lines and the ranked patterns
-    assert "summarizing:" in printed and "1. [critical] blocking: Payment request fails (5xx)" in printed
+    assert "summaries done: 7/9 (2 skipped)" in printed and "assignment done: 1/1" in printed and "1. [critical] blocking: Payment request fails (5xx)" in printed
     assert f"/reports/{report.pk}/" in printed
     data = json.loads(target.read_text())
     assert data["schema"] == "recap.group_report/1" and data["report"]["url"].endswith(f"/reports/{report.pk}/")
