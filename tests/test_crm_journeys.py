@@ -45,8 +45,10 @@ def test_crm_journeys_record_what_their_labels_claim(recorded):
     assert [i["kind"] for i in label["blocking"]] == ["slow_view"] and label["non_blocking"] == []
     assert [i["kind"] for i in label["noise"]] == ["widget_noise"]
     slow_at = ms(session.start_time) + label["blocking"][0]["t"] * 1000
+    # the view marked busy around the label's time (the list before it may finish loading just then) and never
+    # marked done again
     busy = [(at, value) for at, _, value in attribute_changes(events, "aria-busy") if at >= slow_at - 1500]
-    assert busy and busy[0][1] == "true" and all(value == "true" for _, value in busy), busy
+    assert any(value == "true" for _, value in busy) and busy[-1][1] == "true", busy
     assert not [r for r in network_requests(events) if "/api/kunden/" in r.url and r.at_ms >= slow_at - 1500]
     captured = exceptions(events)
     assert captured and all("locale" in (e.get("value") or "") for e in captured)
