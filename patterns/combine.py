@@ -11,30 +11,36 @@ from patterns.prompt_data import patterns_block
 from patterns.rule_names import rule_description, rule_indicators, rule_name
 
 MIN_SESSIONS = llm_output.MIN_SESSIONS
+# Family kinds whose faces are one problem for the people reading a report: the endpoints, controls or pages are
+# listed in the pattern, which keeps one identity as faces come and go.
+GROUPED_BY_FAMILY = {"request_failed", "input_rejected", "dead_click", "loading_left"}
 
 
 def combine_rule_patterns(chunk_results: list[dict[str, Any]]) -> StageResult:
-    """Rules: chunks' groups with the same fingerprint become one; a fingerprint seen in fewer than 2 sessions is
-    pooled with the others of its family (saves failing on different endpoints, ...); named from their facts;
-    >= 2 sessions kept. Each pattern lists the fingerprints it holds (`members`) for assignment."""
-    merged: dict[str, dict[str, Any]] = {}
+    """Rules: chunks' groups with the same fingerprint become one; structural problems (failing saves or loads,
+    rejected input, dead clicks, pages left while loading) are grouped by family whatever the endpoint, control or
+    page, and any other fingerprint seen in fewer than 2 sessions joins its family; patterns are named from their
+    facts (one face: its own name) and kept with >= 2 sessions. Each lists the fingerprints it holds (`members`)."""
+    faces: dict[str, dict[str, Any]] = {}
     for result in chunk_results:
         for group in result.get("patterns", []):
-            into = merged.setdefault(group["key"], dict(_empty_group(group["key"], group["facts"]),
-                                                        family=group["family"]))
-            _absorb(into, group)
-    pooled: dict[str, dict[str, Any]] = {}
-    for key, group in list(merged.items()):
-        if len(group["sessions"]) < MIN_SESSIONS:
-            broad = Fingerprint(**group["family"])
-            _absorb(pooled.setdefault(broad.key, _empty_group(broad.key, broad.as_dict())), group)
-            del merged[key]
+            face = faces.setdefault(group["key"], dict(_empty_group(group["key"], group["facts"]),
+                                                       family=group["family"]))
+            _absorb(face, group)
+    groups: dict[str, dict[str, Any]] = {}
+    for key, face in faces.items():
+        broad = Fingerprint(**face["family"])
+        if broad.kind in GROUPED_BY_FAMILY or len(face["sessions"]) < MIN_SESSIONS:
+            into = groups.setdefault(broad.key, _empty_group(broad.key, broad.as_dict()))
+        else:
+            into = groups.setdefault(key, _empty_group(key, face["facts"]))
+        _absorb(into, face)
     patterns = []
-    groups = list(merged.values()) + list(pooled.values())
-    for group in sorted(groups, key=lambda g: (-len(g["sessions"]), g["key"])):
+    for group in sorted(groups.values(), key=lambda g: (-len(g["sessions"]), g["key"])):
         if len(group["sessions"]) < MIN_SESSIONS:
             continue
-        fp = Fingerprint(**group["facts"])
+        only = faces[group["members"][0]] if len(group["members"]) == 1 else None
+        fp = Fingerprint(**(only or group)["facts"])
         routes = [r for r, _ in group["routes"].most_common()]
         controls = [c for c, _ in group["controls"].most_common()]
         requests = [q for q, _ in group["requests"].most_common()]
@@ -42,7 +48,7 @@ def combine_rule_patterns(chunk_results: list[dict[str, Any]]) -> StageResult:
         patterns.append({
             "key": group["key"],
             "members": group["members"],
-            "facts": group["facts"],
+            "facts": fp.as_dict(),
             "name": rule_name(fp),
             "description": rule_description(fp, routes, controls, requests),
             "indicators": rule_indicators(fp, places),

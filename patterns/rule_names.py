@@ -94,7 +94,8 @@ def broad_description(fp: Fingerprint, where: str, controls: list[str], requests
     if fp.kind == "input_rejected":
         return f"Input was rejected (a field marked invalid or a save answered 4xx) on {where}"
     if fp.kind == "dead_click":
-        return f"Nothing happened when the user clicked {', '.join(controls[:3]) or 'controls'} on {where}"
+        named = [f'{tag} "{label}"' if label else tag for tag, label in map(label_of, controls[:3])]
+        return f"Nothing happened when the user clicked {', '.join(named) or 'controls'} on {where}"
     if fp.kind == "loading_left":
         return f"Users left {where} while they were still loading"
     return f"{fp.kind.replace('_', ' ').capitalize()} on several pages ({where})"
