@@ -9,4 +9,5 @@ app_name = "patterns"
 
 urlpatterns = [
     path("reports/<int:pk>/", views.report_page, name="report"),
+    path("reports/<int:pk>/export.<str:fmt>", views.report_export, name="report_export"),
 ]

@@ -6,6 +6,7 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, render
 
 from patterns import progress
+from patterns.exports import FORMATS, export, filename
 from patterns.models import Report
 
 
@@ -28,3 +29,15 @@ def report_page(request: HttpRequest, pk: int) -> HttpResponse:
         "progress": None if report.is_final else progress.read(report.pk),
         "phases": [(name, record) for name, record in report.phases.items()],
     })
+
+
+@login_required
+def report_export(request: HttpRequest, pk: int, fmt: str) -> HttpResponse:
+    """The report as a download: JSON (recap.group_report/1), CSV or Markdown."""
+    report = visible_report(request.user, pk)
+    if fmt not in FORMATS:
+        raise Http404("No such format")
+    response = HttpResponse(export(report, fmt), content_type=FORMATS[fmt][0])
+    response["Content-Disposition"] = f'attachment; filename="{filename(report, fmt)}"'
+    response["X-Content-Type-Options"] = "nosniff"
+    return response
