@@ -9,5 +9,6 @@ app_name = "patterns"
 
 urlpatterns = [
     path("reports/<int:pk>/", views.report_page, name="report"),
+    path("reports/<int:pk>/progress.json", views.report_progress, name="report_progress"),
     path("reports/<int:pk>/export.<str:fmt>", views.report_export, name="report_export"),
 ]

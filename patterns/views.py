@@ -1,18 +1,19 @@
-"""The report page: a read-only view of a report's ranked patterns and examples, for its organization's members."""
+"""The report page, its progress endpoint and its exports, for members of the report's organization only."""
 from __future__ import annotations
 
 from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, render
 
-from patterns import progress
+from patterns import live
 from patterns.exports import FORMATS, export, filename
 from patterns.models import Report
+from patterns.report_page import EXAMPLES_AT_A_TIME, failures, header_counts, kind_tabs, page_patterns, parse_query
 
 
 def visible_report(user, pk: int) -> Report:
     """The report if the user belongs to its organization (superusers see all); 404 otherwise, never a hint."""
-    report = get_object_or_404(Report.objects.select_related("project", "organization"), pk=pk)
+    report = get_object_or_404(Report.objects.select_related("project", "organization", "created_by"), pk=pk)
     if user.is_superuser or report.organization.memberships.filter(user=user).exists():
         return report
     raise Http404("No such report")
@@ -20,15 +21,26 @@ def visible_report(user, pk: int) -> Report:
 
 @login_required
 def report_page(request: HttpRequest, pk: int) -> HttpResponse:
-    """The ranked patterns with their numbers and examples; progress while the report runs."""
+    """The ranked patterns (filtered by issue type, searched, sorted) with examples; progress while it runs."""
     report = visible_report(request.user, pk)
-    patterns = list(report.patterns.order_by("rank").prefetch_related("examples__session"))
+    query = parse_query(request.GET)
     return render(request, "patterns/report.html", {
         "report": report,
-        "patterns": patterns,
-        "progress": None if report.is_final else progress.read(report.pk),
+        "query": query,
+        "tabs": kind_tabs(report, query),
+        "patterns": page_patterns(report, query),
+        "at_a_time": EXAMPLES_AT_A_TIME,
+        "counts": header_counts(report),
+        "live": None if report.is_final else live.payload(report),
+        "failures": failures(report) if report.is_final else [],
         "phases": [(name, record) for name, record in report.phases.items()],
     })
+
+
+@login_required
+def report_progress(request: HttpRequest, pk: int) -> HttpResponse:
+    """The report's progress as JSON (what the page polls while the report runs)."""
+    return live.json_response(live.payload(visible_report(request.user, pk)))
 
 
 @login_required
@@ -39,5 +51,4 @@ def report_export(request: HttpRequest, pk: int, fmt: str) -> HttpResponse:
         raise Http404("No such format")
     response = HttpResponse(export(report, fmt), content_type=FORMATS[fmt][0])
     response["Content-Disposition"] = f'attachment; filename="{filename(report, fmt)}"'
-    response["X-Content-Type-Options"] = "nosniff"
     return response
