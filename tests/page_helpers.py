@@ -63,7 +63,8 @@ def finished_report(org: Organization, patterns: int = 6, examples: int = 5, tit
             report=report, rank=rank, fingerprint=f"rules:{kind}:{rank:04d}", name=f"Pattern {rank} {kind} {HOSTILE}",
             description=f"Description {rank} {HOSTILE}", severity=severity, kind=kind,
             indicators=[f"indicator {HOSTILE}"], rule_based=True, occurrences=examples + rank,
-            sessions_affected=examples - (rank % 3), share_of_sessions=(examples - (rank % 3)) / (examples * 2))
+            sessions_affected=max(1, examples - (rank % 3)),
+            share_of_sessions=max(1, examples - (rank % 3)) / (examples * 2))
         PatternExample.objects.bulk_create([PatternExample(
             pattern=pattern, session=session, event_id=f"e{rank:03d}{i:03d}", timestamp=now,
             seconds_from_start=10.0 + i, kind=kind, description=f"moment {i} {HOSTILE}",
