@@ -49,8 +49,10 @@ def finished_report(org: Organization, patterns: int = 6, examples: int = 5, tit
     """A finished report of the org's project: patterns of every kind, examples with hostile end-user text."""
     project = org.projects.first()
     now = timezone.now()
-    sessions = [Session.objects.create(project=project, session_id=f"{org.slug}-s{i}", start_time=now - timedelta(minutes=i),
-                                       duration_seconds=120) for i in range(examples)]
+    taken = project.sessions.count()
+    sessions = [Session.objects.create(project=project, session_id=f"{org.slug}-s{taken + i}",
+                                       start_time=now - timedelta(minutes=i), duration_seconds=120)
+                for i in range(examples)]
     report = Report.objects.create(organization=org, project=project, title=title, status=status, phase="done",
                                    sessions_analysed=examples * 2, started_at=now - timedelta(seconds=42),
                                    finished_at=now, message=f"{patterns} patterns.",
