@@ -12,7 +12,7 @@ from django.utils.html import format_html
 
 from patterns import progress
 from patterns.control import cancel, rerun, start
-from patterns.models import Pattern, PatternExample, Report
+from patterns.models import Pattern, PatternExample, PatternFeedback, Report
 from summaries.admin_scope import OrganizationScopedAdmin, OrganizationScopedInline, member_organization_ids
 from summaries.summarize import SummaryFailed, choose_engine
 
@@ -180,4 +180,20 @@ class PatternExampleAdmin(OrganizationScopedAdmin):
 
     def has_add_permission(self, request: HttpRequest) -> bool:
         """Examples come from the pipeline only."""
+        return False
+
+
+@admin.register(PatternFeedback)
+class PatternFeedbackAdmin(OrganizationScopedAdmin):
+    """Who said what about which pattern, and when (read-only)."""
+
+    organization_path = "project__organization"
+    list_display = ["pattern", "verdict", "user", "project", "created_at"]
+    list_filter = ["verdict"]
+    list_select_related = ["pattern", "user", "project"]
+    search_fields = ["fingerprint", "pattern__name"]
+    readonly_fields = [f.name for f in PatternFeedback._meta.fields]
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        """Feedback comes from the report page."""
         return False
