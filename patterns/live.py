@@ -1,18 +1,13 @@
 """The progress a report page polls: phase, counts, per-session states, pattern names so far; failures once it ends."""
 from __future__ import annotations
 
-import json
 from typing import Any
-
-from django.http import HttpResponse
 
 from patterns import progress
 from patterns.models import Report
 from patterns.report_page import failures
 
 MAX_SESSIONS_LISTED = 500
-# Characters that could end a <script> or start markup if the JSON ever lands in HTML: JSON escapes them.
-UNSAFE = {ord("<"): "\\u003c", ord(">"): "\\u003e", ord("&"): "\\u0026", 0x2028: "\\u2028", 0x2029: "\\u2029"}
 
 
 def payload(report: Report) -> dict[str, Any]:
@@ -33,11 +28,3 @@ def payload(report: Report) -> dict[str, Any]:
         "message": report.message,
         "failures": failures(report) if report.is_final else [],
     }
-
-
-def json_response(data: Any) -> HttpResponse:
-    """JSON with <, >, & and line separators escaped (still valid JSON; inert if it is ever put in HTML)."""
-    body = json.dumps(data, ensure_ascii=False).translate(UNSAFE)
-    response = HttpResponse(body, content_type="application/json; charset=utf-8")
-    response["Cache-Control"] = "no-store"
-    return response

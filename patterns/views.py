@@ -11,6 +11,7 @@ from patterns import feedback, live
 from patterns.exports import FORMATS, export, filename
 from patterns.models import Report
 from patterns.report_page import EXAMPLES_AT_A_TIME, failures, header_counts, kind_tabs, page_patterns, parse_query
+from summaries.safe_json import json_response
 
 
 def visible_report(user, pk: int) -> Report:
@@ -44,7 +45,7 @@ def report_page(request: HttpRequest, pk: int) -> HttpResponse:
 @login_required
 def report_progress(request: HttpRequest, pk: int) -> HttpResponse:
     """The report's progress as JSON (what the page polls while the report runs)."""
-    return live.json_response(live.payload(visible_report(request.user, pk)))
+    return json_response(live.payload(visible_report(request.user, pk)))
 
 
 @login_required
