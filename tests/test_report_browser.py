@@ -79,3 +79,59 @@ def test_member_filters_searches_plays_a_clip_and_downloads_exports(live_server)
     assert len(list(csv.DictReader(io.StringIO(seen["exports"]["csv"])))) == 30
     assert seen["exports"]["md"].count("\n## ") == 6
     assert seen["errors"] == []
+
+
+async def watch_running(base: str, url: str, cookie: str, advance, finish) -> dict:
+    """Open a running report, let the progress advance, then end the report; the page redraws and then reloads."""
+    seen: dict = {}
+    loop = asyncio.get_running_loop()
+    async with chromium() as browser:
+        page = await signed_in_page(browser, base, cookie)
+        await page.goto(base + url, waitUntil="load")
+        seen["first"] = await page.evaluate("() => document.getElementById('progress-line').textContent")
+        await loop.run_in_executor(None, advance)
+        await page.waitForFunction("() => document.getElementById('progress-found').textContent.includes('<img')",
+                                   timeout=10000)
+        seen["injected"] = await page.evaluate("() => document.querySelectorAll('#progress img, #progress b').length")
+        seen["sessions"] = await page.evaluate("() => document.querySelectorAll('#progress-sessions tr').length")
+        await loop.run_in_executor(None, finish)
+        seen["failures"] = ""
+        for _ in range(50):  # the page reloads itself once the polled JSON says the report ended
+            await asyncio.sleep(0.2)
+            try:
+                seen["failures"] = await page.evaluate(
+                    "() => document.getElementById('progress') ? '' : document.getElementById('failures').textContent")
+            except Exception:  # navigating
+                continue
+            if seen["failures"]:
+                break
+        seen["errors"] = page.errors
+    return seen
+
+
+def test_the_page_follows_a_running_report_then_lists_its_failures(live_server) -> None:
+    from django.db import connection
+
+    from patterns import progress
+    from patterns.models import Report
+
+    report = finished_report(organization("Acme"), patterns=2, examples=2)
+    Report.objects.filter(pk=report.pk).update(status="running", phase="summarizing", finished_at=None)
+    progress.set_phase(report.pk, "summaries", total=4)
+
+    def advance() -> None:
+        progress.session_state(report.pk, {"s-1": "summarized", "s-2 <b>bold</b>": "failed: <img src=x>"})
+        progress.found(report.pk, ['Pay fails <img src=x onerror="window.pwned=1">'])
+
+    def finish() -> None:
+        Report.objects.filter(pk=report.pk).update(status="partial", message="1 summary failed.")
+        connection.close()
+
+    try:
+        seen = asyncio.run(watch_running(live_server.url, report.get_absolute_url(),
+                                         session_cookie(member(report.organization)), advance, finish))
+    finally:
+        progress.clear(report.pk)
+    assert seen["first"].startswith("summaries: 0/4")
+    assert seen["injected"] == 0 and seen["sessions"] == 2  # end-user text drawn as text
+    assert "timeout <b>" in seen["failures"] and seen["errors"] == []
