@@ -46,7 +46,7 @@ from __future__ import annotations
 from typing import Any
 
 from django.conf import settings
-from django.db.models import Prefetch
+from django.db.models import Prefetch, QuerySet
 from django.urls import reverse
 
 from patterns.models import Pattern, PatternExample, Report
@@ -60,12 +60,17 @@ def _iso(value: Any) -> str | None:
     return value.isoformat() if value else None
 
 
+def examples_in_order() -> QuerySet:
+    """Examples in time order with their session and clip."""
+    return PatternExample.objects.select_related("session", "clip").order_by("timestamp", "pk")
+
+
 def _examples(pattern: Pattern) -> list[PatternExample]:
     """The pattern's examples in time order (prefetched by report_json, else one query)."""
     cached = getattr(pattern, "_prefetched_objects_cache", {}).get("examples")
     if cached is not None:
         return list(cached)
-    return list(pattern.examples.select_related("session", "clip").order_by("timestamp", "pk"))
+    return list(examples_in_order().filter(pattern=pattern))
 
 
 def pattern_json(pattern: Pattern) -> dict[str, Any]:
@@ -153,6 +158,6 @@ def report_json(report: Report) -> dict[str, Any]:
             "workers": report.workers,
         },
         "phases": phases,
-        "patterns": [pattern_json(p) for p in report.patterns.order_by("rank").prefetch_related(Prefetch(
-            "examples", queryset=PatternExample.objects.select_related("session", "clip").order_by("timestamp", "pk")))],
+        "patterns": [pattern_json(p) for p in report.patterns.order_by("rank").prefetch_related(
+            Prefetch("examples", queryset=examples_in_order()))],
     }

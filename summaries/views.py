@@ -111,7 +111,8 @@ def home(request: HttpRequest) -> HttpResponse:
 def project_overview(request: HttpRequest, pk: int) -> HttpResponse:
     """A project's sessions, a page at a time (newest first, blocking issues first on the page), with totals."""
     project = visible_project(request.user, pk)
-    page = Paginator(project.sessions.order_by("-start_time", "-pk"), SESSIONS_PER_PAGE).get_page(request.GET.get("page"))
+    newest = project.sessions.order_by("-start_time", "-pk")
+    page = Paginator(newest, SESSIONS_PER_PAGE).get_page(request.GET.get("page"))
     return render(request, "summaries/project.html", {"project": project, "rows": overview_rows(list(page)),
                                                       "page": page, "totals": project_totals(project),
                                                       "tab": "sessions"})

@@ -66,7 +66,8 @@ class Command(BaseCommand):
     """Create a group report and follow it, or show / re-run / cancel one."""
 
     help = ("Group reports: `report create --project P [--last 24h|7d] [--sessions ID ...] [--all] [--max N] "
-            "[--engine rules|llm] [--focus TEXT] [--wait] [--json FILE]`, `report show ID [--format json|csv|md] [--json FILE]`, "
+            "[--engine rules|llm] [--focus TEXT] [--wait] [--json FILE]`, "
+            "`report show ID [--format json|csv|md] [--json FILE]`, "
             "`report rerun ID [--add-sessions ID ...] [--wait]`, `report cancel ID`.")
 
     def add_arguments(self, parser: CommandParser) -> None:
