@@ -6,12 +6,13 @@ from typing import Any
 from django import forms
 from django.contrib import admin, messages
 from django.core.exceptions import ValidationError
-from django.db.models import QuerySet
+from django.db.models import Count, QuerySet
 from django.http import HttpRequest
 from django.utils.html import format_html
 
+from patterns import progress
 from patterns.control import cancel, rerun, start
-from patterns.models import Pattern, PatternExample, Report
+from patterns.models import Pattern, PatternExample, PatternFeedback, Report
 from summaries.admin_scope import OrganizationScopedAdmin, OrganizationScopedInline, member_organization_ids
 from summaries.summarize import SummaryFailed, choose_engine
 
@@ -61,8 +62,9 @@ class ReportAdmin(OrganizationScopedAdmin):
 
     organization_path = "organization"
     form = ReportForm
-    list_display = ["id", "title", "project", "engine", "status", "phase", "sessions_analysed", "pattern_count",
-                    "llm_calls", "trigger", "created_at"]
+    list_display = ["id", "title", "project", "engine", "status", "phase", "progress_line", "sessions_analysed",
+                    "pattern_count", "llm_calls", "cost_usd", "trigger", "created_at", "open_page"]
+    list_select_related = ["project", "project__organization"]
     list_filter = ["status", "engine", "trigger", "organization"]
     search_fields = ["title", "project__name", "focus"]
     readonly_fields = RESULT_FIELDS
@@ -75,10 +77,24 @@ class ReportAdmin(OrganizationScopedAdmin):
         ("Result", {"fields": RESULT_FIELDS}),
     ]
 
-    @admin.display(description="patterns")
+    def get_queryset(self, request: HttpRequest) -> QuerySet:
+        """Scoped rows with their pattern count (one query for the whole list)."""
+        return super().get_queryset(request).annotate(pattern_total=Count("patterns"))
+
+    @admin.display(description="patterns", ordering="pattern_total")
     def pattern_count(self, obj: Report) -> int:
         """How many patterns the report found."""
-        return obj.patterns.count()
+        return obj.pattern_total if hasattr(obj, "pattern_total") else obj.patterns.count()
+
+    @admin.display(description="progress")
+    def progress_line(self, obj: Report) -> str:
+        """While it runs: the phase's counts and patterns so far (from Redis); empty once it ended."""
+        return "" if obj.is_final else progress.read(obj.pk).line()
+
+    @admin.display(description="page")
+    def open_page(self, obj: Report) -> str:
+        """A link to the report's page."""
+        return format_html('<a href="{}">open</a>', obj.get_absolute_url())
 
     @admin.display(description="report page")
     def page(self, obj: Report) -> str:
@@ -141,6 +157,7 @@ class PatternAdmin(OrganizationScopedAdmin):
     list_display = ["name", "report", "rank", "severity", "kind", "sessions_affected", "occurrences",
                     "share_of_sessions", "confirmed", "denied"]
     list_filter = ["severity", "kind", "rule_based"]
+    list_select_related = ["report__project"]
     search_fields = ["name", "description", "fingerprint"]
     readonly_fields = [f.name for f in Pattern._meta.fields]
     inlines = [ExampleInline]
@@ -157,9 +174,26 @@ class PatternExampleAdmin(OrganizationScopedAdmin):
     organization_path = "pattern__report__organization"
     list_display = ["pattern", "session", "seconds_from_start", "kind", "verdict"]
     list_filter = ["kind", "verdict"]
+    list_select_related = ["pattern", "session"]
     search_fields = ["session__session_id", "description", "event_id", "event_uuid"]
     readonly_fields = [f.name for f in PatternExample._meta.fields]
 
     def has_add_permission(self, request: HttpRequest) -> bool:
         """Examples come from the pipeline only."""
+        return False
+
+
+@admin.register(PatternFeedback)
+class PatternFeedbackAdmin(OrganizationScopedAdmin):
+    """Who said what about which pattern, and when (read-only)."""
+
+    organization_path = "project__organization"
+    list_display = ["pattern", "verdict", "user", "project", "created_at"]
+    list_filter = ["verdict"]
+    list_select_related = ["pattern", "user", "project"]
+    search_fields = ["fingerprint", "pattern__name"]
+    readonly_fields = [f.name for f in PatternFeedback._meta.fields]
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        """Feedback comes from the report page."""
         return False

@@ -265,3 +265,32 @@ class PatternExample(models.Model):
     def __str__(self) -> str:
         """Session and moment."""
         return f"{self.session.session_id} @ {self.seconds_from_start:.0f} s"
+
+
+class PatternFeedback(models.Model):
+    """A member's word on a pattern (useful, or not an issue), with who and when; "not an issue" on a fingerprint
+    collapses that problem in later reports of the project."""
+
+    class Verdict(models.TextChoices):
+        """Thumbs up, or not an issue."""
+        USEFUL = "useful", "Useful"
+        NOT_AN_ISSUE = "not_an_issue", "Not an issue"
+
+    pattern = models.ForeignKey(Pattern, on_delete=models.CASCADE, related_name="feedback")
+    project = models.ForeignKey(Project, on_delete=models.CASCADE, related_name="pattern_feedback")
+    fingerprint = models.CharField(max_length=80, help_text="The pattern's fingerprint (its identity across reports)")
+    verdict = models.CharField(max_length=14, choices=Verdict.choices)
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL,
+                             related_name="pattern_feedback")
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        """One word per member per pattern; looked up by project and fingerprint."""
+        ordering = ["-updated_at"]
+        constraints = [models.UniqueConstraint(fields=["pattern", "user"], name="one_feedback_per_user_and_pattern")]
+        indexes = [models.Index(fields=["project", "fingerprint", "verdict"], name="feedback_project_fingerprint")]
+
+    def __str__(self) -> str:
+        """Verdict on the pattern, by whom."""
+        return f"{self.get_verdict_display()}: {self.pattern.name} ({self.user})"

@@ -46,9 +46,10 @@ from __future__ import annotations
 from typing import Any
 
 from django.conf import settings
+from django.db.models import Prefetch, QuerySet
 from django.urls import reverse
 
-from patterns.models import Pattern, Report
+from patterns.models import Pattern, PatternExample, Report
 from patterns.phases import RECORD
 
 SCHEMA_ID = "recap.group_report/1"
@@ -59,10 +60,23 @@ def _iso(value: Any) -> str | None:
     return value.isoformat() if value else None
 
 
+def examples_in_order() -> QuerySet:
+    """Examples in time order with their session and clip."""
+    return PatternExample.objects.select_related("session", "clip").order_by("timestamp", "pk")
+
+
+def _examples(pattern: Pattern) -> list[PatternExample]:
+    """The pattern's examples in time order (prefetched by report_json, else one query)."""
+    cached = getattr(pattern, "_prefetched_objects_cache", {}).get("examples")
+    if cached is not None:
+        return list(cached)
+    return list(examples_in_order().filter(pattern=pattern))
+
+
 def pattern_json(pattern: Pattern) -> dict[str, Any]:
     """One ranked pattern with its statistics and examples."""
     base = settings.RECAP_BASE_URL
-    examples = list(pattern.examples.select_related("session", "clip").order_by("timestamp", "pk"))
+    examples = _examples(pattern)
     return {
         "rank": pattern.rank,
         "fingerprint": pattern.fingerprint,
@@ -144,5 +158,6 @@ def report_json(report: Report) -> dict[str, Any]:
             "workers": report.workers,
         },
         "phases": phases,
-        "patterns": [pattern_json(p) for p in report.patterns.order_by("rank")],
+        "patterns": [pattern_json(p) for p in report.patterns.order_by("rank").prefetch_related(
+            Prefetch("examples", queryset=examples_in_order()))],
     }

@@ -8,6 +8,12 @@ from django.views.decorators.http import require_http_methods
 
 from summaries.models import Session, SessionSummary
 
+# The replayed page is rebuilt inside this page: whatever the recording references stays off the network,
+# as in rendering (only Recap's own URLs, data: and blob: load).
+REPLAY_POLICY = ("default-src 'self'; script-src 'self' 'unsafe-inline'; style-src 'self' 'unsafe-inline'; "
+                 "img-src 'self' data: blob:; font-src 'self' data:; media-src 'self' blob:; connect-src 'self'; "
+                 "frame-src 'self' about: blob:; object-src 'none'; base-uri 'self'; form-action 'self'")
+
 
 def visible_session(user, pk: int) -> Session:
     """The session if the user belongs to its organization (superusers see all); 404 otherwise, never a hint."""
@@ -39,9 +45,26 @@ def session_summary(request: HttpRequest, pk: int) -> HttpResponse:
     if chosen is None:
         succeeded = summaries.filter(status=SessionSummary.Status.SUCCEEDED)
         chosen = succeeded.current().first() or succeeded.first() or summaries.first()
-    return render(request, "summaries/session.html", {
+    summary = chosen.summary if chosen is not None and chosen.summary else None
+    response = render(request, "summaries/session.html", {
         "session": session,
         "row": chosen,
-        "summary": chosen.summary if chosen is not None and chosen.summary else None,
+        "summary": summary,
         "others": list(summaries[:20]),
+        "has_recording": session.recording_chunks.exists(),
+        "markers": replay_markers(summary),
     })
+    response["Content-Security-Policy"] = REPLAY_POLICY
+    return response
+
+
+def replay_markers(summary: dict | None) -> list[dict]:
+    """The summary's key actions as replay timeline markers: seconds from the start, label and kind."""
+    markers = []
+    for segment in (summary or {}).get("segments", []):
+        for action in segment.get("key_actions", []):
+            kind = action.get("exception") or ("abandonment" if action.get("abandonment") else
+                                                "confusion" if action.get("confusion") else "action")
+            markers.append({"t": float(action.get("seconds_from_start") or 0), "kind": kind,
+                            "label": str(action.get("description", ""))[:160]})
+    return sorted(markers, key=lambda m: m["t"])

@@ -5,7 +5,10 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from django.contrib.auth.decorators import login_required
-from django.db.models import Count, Max
+from django.core.paginator import Paginator
+from django.db.models import Count, IntegerField, Max, OuterRef, Q, Subquery, Sum
+from django.db.models.fields.json import KeyTextTransform, KeyTransform
+from django.db.models.functions import Cast
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, render
 
@@ -56,13 +59,22 @@ def flagged_actions(summary: dict[str, Any]) -> list[dict[str, Any]]:
     return sorted(found, key=lambda a: a.get("timestamp_ms", 0))
 
 
-def overview_rows(project: Project) -> list[SessionRow]:
-    """Every session of the project with its latest succeeded summary of the current version; blocking first."""
-    sessions = list(project.sessions.order_by("-start_time"))
+SESSIONS_PER_PAGE = 50
+
+
+def latest_summaries(session_ids: list[int]) -> dict[int, SessionSummary]:
+    """The latest succeeded summary of the current version of each session, in one query."""
     latest: dict[int, SessionSummary] = {}
-    finished = SessionSummary.objects.current().filter(session__project=project, status=SessionSummary.Status.SUCCEEDED)
+    finished = SessionSummary.objects.current().filter(session_id__in=session_ids,
+                                                       status=SessionSummary.Status.SUCCEEDED)
     for row in finished.order_by("session_id", "-updated_at"):
         latest.setdefault(row.session_id, row)
+    return latest
+
+
+def overview_rows(sessions: list[Session]) -> list[SessionRow]:
+    """The sessions with their latest current summary and flagged issues; blocking first, then newest."""
+    latest = latest_summaries([s.pk for s in sessions])
     rows = []
     for session in sessions:
         summary = latest.get(session.pk)
@@ -70,6 +82,23 @@ def overview_rows(project: Project) -> list[SessionRow]:
         rows.append(SessionRow(session, summary, issues))
     rows.sort(key=lambda r: (-r.blocking, -len(r.issues)))
     return rows
+
+
+def project_totals(project: Project) -> dict[str, Any]:
+    """Counts over every session of the project, computed in the database (no row is loaded)."""
+    newest = SessionSummary.objects.current().filter(session_id=OuterRef("session_id"),
+                                                     status=SessionSummary.Status.SUCCEEDED).order_by("-updated_at")
+    latest = SessionSummary.objects.filter(session__project=project, pk=Subquery(newest.values("pk")[:1]))
+    counts = latest.aggregate(
+        summarized=Count("pk"),
+        with_blocking=Count("pk", filter=Q(summary__stats__blocking_count__gt=0)),
+        failed_outcome=Count("pk", filter=Q(summary__session_outcome__success=False)),
+        validated=Sum(Cast(KeyTextTransform("validated_count", KeyTransform("stats", "summary")), IntegerField())),
+        rule_based=Count("pk", filter=Q(engine="rules")),
+    )
+    return {"sessions": project.sessions.count(), "summarized": counts["summarized"],
+            "with_blocking": counts["with_blocking"], "failed_outcome": counts["failed_outcome"],
+            "validated": counts["validated"] or 0, "rule_based": bool(counts["rule_based"])}
 
 
 @login_required
@@ -80,16 +109,10 @@ def home(request: HttpRequest) -> HttpResponse:
 
 @login_required
 def project_overview(request: HttpRequest, pk: int) -> HttpResponse:
-    """A project's sessions: how each went and what blocked users, with validation verdicts and clips."""
+    """A project's sessions, a page at a time (newest first, blocking issues first on the page), with totals."""
     project = visible_project(request.user, pk)
-    rows = overview_rows(project)
-    summarized = [r for r in rows if r.summary]
-    totals = {
-        "sessions": len(rows),
-        "summarized": len(summarized),
-        "with_blocking": sum(1 for r in rows if r.blocking),
-        "failed_outcome": sum(1 for r in summarized if not (r.summary.summary or {}).get("session_outcome", {}).get("success", True)),
-        "confirmed": sum(1 for r in rows for i in r.issues if (i.get("validation") or {}).get("verdict") == "confirmed"),
-        "rule_based": any(r.summary.rule_based for r in summarized),
-    }
-    return render(request, "summaries/project.html", {"project": project, "rows": rows, "totals": totals})
+    newest = project.sessions.order_by("-start_time", "-pk")
+    page = Paginator(newest, SESSIONS_PER_PAGE).get_page(request.GET.get("page"))
+    return render(request, "summaries/project.html", {"project": project, "rows": overview_rows(list(page)),
+                                                      "page": page, "totals": project_totals(project),
+                                                      "tab": "sessions"})

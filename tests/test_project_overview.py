@@ -16,6 +16,9 @@ def summary_json(success: bool, actions: list[dict]) -> dict:
         "rule_based": True,
         "segments": [{"index": 0, "name": "Checkout", "key_actions": actions}],
         "session_outcome": {"success": success, "description": "Tried to pay" if not success else "Bought a lamp"},
+        # Every summary carries its stats (summaries.analysis.schema); the page's totals are counted from them.
+        "stats": {"blocking_count": sum(1 for a in actions if a.get("exception") == "blocking"),
+                  "validated_count": sum(1 for a in actions if a.get("validation"))},
     }
 
 

@@ -11,6 +11,7 @@ from django.utils import timezone
 
 from patterns import progress
 from patterns.control import cancel, create_report, default_max_sessions, rerun, start, wait_for
+from patterns.exports import FORMATS, export
 from patterns.models import Report
 from patterns.report_json import report_json
 from patterns.text import report_text
@@ -65,7 +66,8 @@ class Command(BaseCommand):
     """Create a group report and follow it, or show / re-run / cancel one."""
 
     help = ("Group reports: `report create --project P [--last 24h|7d] [--sessions ID ...] [--all] [--max N] "
-            "[--engine rules|llm] [--focus TEXT] [--wait] [--json FILE]`, `report show ID [--json FILE]`, "
+            "[--engine rules|llm] [--focus TEXT] [--wait] [--json FILE]`, "
+            "`report show ID [--format json|csv|md] [--json FILE]`, "
             "`report rerun ID [--add-sessions ID ...] [--wait]`, `report cancel ID`.")
 
     def add_arguments(self, parser: CommandParser) -> None:
@@ -93,6 +95,9 @@ class Command(BaseCommand):
         show = sub.add_parser("show", help="print a report (and optionally write its JSON)")
         show.add_argument("report_id", type=int)
         show.add_argument("--json", type=Path, metavar="FILE", help="write recap.group_report/1 JSON here")
+        show.add_argument("--format", choices=sorted(FORMATS), default=None,
+                          help="print the report as an export instead of text: json (recap.group_report/1), "
+                               "csv (one row per pattern example) or md (Markdown for a ticket)")
         again = sub.add_parser("rerun", help="run a report again (cached work is reused), optionally with more "
                                              "sessions")
         again.add_argument("report_id", type=int)
@@ -147,6 +152,11 @@ class Command(BaseCommand):
     def do_show(self, opts: dict) -> None:
         """Print the report (its progress while it runs) and write its JSON."""
         report = find_report(opts["report_id"])
+        if opts.get("format"):
+            self.stdout.write(export(report, opts["format"]), ending="" if opts["format"] != "json" else "\n")
+            if opts["json"]:
+                self.write_json(report, opts["json"])
+            return
         if not report.is_final:
             self.stdout.write(f"Running: {progress.read(report.pk).line()}")
         self.stdout.write(report_text(report))
