@@ -2,8 +2,10 @@
 focus, failing calls, cancelling."""
 from __future__ import annotations
 
+import threading
 import time
 from collections import Counter
+from collections.abc import Callable
 
 import pytest
 
@@ -97,10 +99,24 @@ def test_the_focus_question_changes_prompts_and_cache_keys(llm):
     assert SessionSummary.objects.filter(focus="What stops people from paying?").count() == 5
 
 
+def every_fourth_prompt() -> Callable[[dict], bool]:
+    """fails(body) for the double: the 4th, 8th, ... distinct prompt it receives fails at every attempt (a quarter
+    of the calls, never two prompts in a row, so two chunks of one phase never both fail)."""
+    order: dict[str, int] = {}
+    lock = threading.Lock()
+
+    def fails(body: dict) -> bool:
+        with lock:
+            position = order.setdefault(prompt_digest(body), len(order) + 1)
+        return position % 4 == 0
+
+    return fails
+
+
 def test_a_quarter_of_calls_failing_completes_and_lists_them(llm):
     project = shop_project()
     shop(project, 10)
-    llm.default = responder(fails=lambda body: int(prompt_digest(body), 16) % 4 == 0)
+    llm.default = responder(fails=every_fourth_prompt())
     report = run_report(project, engine="llm", model=MODEL)
     assert report.status in ("succeeded", "partial"), report.message
     failed_prompts = {prompt_digest(r.body) for r in llm.requests if r.status == 500}
