@@ -33,6 +33,7 @@ INSTALLED_APPS = [
     "patterns",
     "summaries",
     "replay_render",
+    "sweeps",
 ]
 
 MIDDLEWARE = [
@@ -259,6 +260,13 @@ CELERY_BEAT_SCHEDULE = {
     "summaries-requeue-abandoned": {"task": "summaries.tasks.requeue_abandoned_summaries", "schedule": 60.0},
     "reports-resume-stalled": {"task": "patterns.tasks.resume_stalled_reports", "schedule": 60.0},
 }
+
+# Sweeps (each sweep's tick has its own beat entry, kept in step with its settings by the sweeps app).
+RECAP_SWEEP_CADENCE_MINUTES = env_int("RECAP_SWEEP_CADENCE_MINUTES", 60)
+RECAP_SWEEP_LOOKBACK_HOURS = env_int("RECAP_SWEEP_LOOKBACK_HOURS", 24)
+RECAP_SWEEP_CAP_PER_TICK = env_int("RECAP_SWEEP_CAP_PER_TICK", 200)
+RECAP_SWEEP_MAX_ATTEMPTS = env_int("RECAP_SWEEP_MAX_ATTEMPTS", 3)
+RECAP_SWEEP_CLAIM_STALE_MINUTES = env_int("RECAP_SWEEP_CLAIM_STALE_MINUTES", 60)
 
 # Session summaries (summaries/analysis, summaries/llm.py): context budget, retries, signal thresholds.
 RECAP_CONTEXT_TOKENS = env_int("RECAP_CONTEXT_TOKENS", 150_000)

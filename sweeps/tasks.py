@@ -1,0 +1,41 @@
+"""Celery tasks of sweeps: the scheduled tick, recording each summary's outcome, and the tick's end."""
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from celery import shared_task
+from django.utils import timezone
+
+from sweeps.models import Sweep, SweepTick
+
+log = logging.getLogger(__name__)
+
+
+@shared_task(name="sweeps.tasks.tick", acks_late=True)
+def tick(sweep_id: int) -> dict[str, Any]:
+    """Beat's entry point: one tick of the sweep (a deleted sweep does nothing)."""
+    from sweeps.tick import run_tick
+
+    sweep = Sweep.objects.select_related("project").filter(pk=sweep_id).first()
+    if sweep is None:
+        return {"sweep": sweep_id, "missing": True}
+    return run_tick(sweep).as_dict()
+
+
+@shared_task(name="sweeps.tasks.record_claim", bind=True, acks_late=True, max_retries=720)
+def record_claim(self, result: dict[str, Any], claim_pk: int) -> dict[str, Any]:
+    """Store a claim's outcome from its summary task's answer (waits while another worker still runs it)."""
+    from sweeps.outcomes import record
+
+    state = record(claim_pk, result)
+    if not state and self.request.retries < self.max_retries:
+        raise self.retry(countdown=5)
+    return {"claim": claim_pk, "state": state}
+
+
+@shared_task(name="sweeps.tasks.after_tick", acks_late=True)
+def after_tick(results: list[dict[str, Any]], tick_id: int) -> dict[str, Any]:
+    """Close the tick once all its summaries ended."""
+    SweepTick.objects.filter(pk=tick_id, finished_at__isnull=True).update(finished_at=timezone.now())
+    return {"tick": tick_id, "claims": len(results or [])}

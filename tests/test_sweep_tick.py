@@ -1,0 +1,110 @@
+"""Sweep ticks through real workers on a simulated clock: every session once, no double work, caps, the command."""
+from __future__ import annotations
+
+import json
+import threading
+from datetime import timedelta
+from io import StringIO
+
+import pytest
+from django.core.management import call_command
+from django.db import connection
+from django.db.models import Count
+from django.utils import timezone
+from django_celery_beat.models import PeriodicTask
+
+from summaries.models import Session, SessionSummary
+from sweeps.models import Sweep, SweepClaim
+from sweeps.tick import run_tick
+from tests.report_helpers import shop_project
+from tests.sweep_helpers import T0, bulk_sessions, sweep_for, wait_for_claims
+
+pytestmark = [pytest.mark.slow, pytest.mark.django_db(transaction=True)]
+
+
+def test_ten_ticks_summarize_1100_sessions_exactly_once(rules_worker):
+    project = shop_project()
+    bulk_sessions(project, 800, T0 - timedelta(hours=20))
+    bulk_sessions(project, 300, T0 - timedelta(hours=15), events=False, prefix="empty")
+    sweep = sweep_for(project, cap_per_tick=110, lookback_hours=48)
+    for hour in range(10):
+        result = run_tick(sweep, now=T0 + timedelta(hours=hour))
+        assert result.queued == 110 and not result.capped
+    wait_for_claims(sweep)
+    summaries = SessionSummary.objects.filter(session__project=project)
+    assert summaries.count() == 1100 and summaries.filter(status="succeeded").count() == 1100
+    assert not summaries.values("session").annotate(n=Count("pk")).filter(n__gt=1).exists()
+    claims = SweepClaim.objects.filter(sweep=sweep)
+    assert claims.filter(state="done").count() == 800 and claims.filter(state="empty").count() == 300
+    for hour in (10, 11):  # later ticks queue nothing: empty sessions are never picked again
+        later = run_tick(sweep, now=T0 + timedelta(hours=hour))
+        assert (later.queued, later.skipped) == (0, 0)
+    assert SessionSummary.objects.filter(session__project=project).count() == 1100
+
+
+def test_two_ticks_at_once_do_not_double_work(rules_worker):
+    project = shop_project()
+    bulk_sessions(project, 60, T0 - timedelta(hours=2))
+    sweep = sweep_for(project, cap_per_tick=100)
+    results = []
+
+    def tick() -> None:
+        try:
+            results.append(run_tick(Sweep.objects.get(pk=sweep.pk), now=T0))
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=tick) for _ in range(3)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert sum(r.queued for r in results) == 60
+    wait_for_claims(sweep)
+    assert SessionSummary.objects.filter(session__project=project).count() == 60
+    assert SweepClaim.objects.filter(sweep=sweep).count() == 60
+
+
+def test_the_monthly_cap_stops_work_and_says_so(rules_worker):
+    project = shop_project()
+    bulk_sessions(project, 12, T0 - timedelta(hours=2))
+    sweep = sweep_for(project, monthly_summary_cap=5)
+    first = run_tick(sweep, now=T0)
+    assert first.queued == 5 and first.capped.startswith("monthly summary cap reached: 5 of 5 summaries")
+    assert first.reasons == {first.capped: 7}
+    second = run_tick(sweep, now=T0 + timedelta(hours=1))
+    assert second.queued == 0 and "monthly summary cap reached" in second.capped
+    sweep.refresh_from_db()
+    assert sweep.state == "capped" and sweep.status_message.startswith("Stopped: monthly summary cap reached")
+    wait_for_claims(sweep)
+    next_month = run_tick(sweep, now=T0 + timedelta(days=30), all_time=True)  # December: the cap counts again
+    assert next_month.queued == 5
+
+
+def test_skip_reasons_beat_entry_and_the_command(rules_worker, tmp_path):
+    project = shop_project()
+    now = timezone.now()  # the command runs on the real clock
+    bulk_sessions(project, 3, now - timedelta(hours=1))
+    short, receiving = bulk_sessions(project, 2, now - timedelta(hours=1), prefix="odd")
+    Session.objects.filter(pk=short.pk).update(active_seconds=2)
+    Session.objects.filter(pk=receiving.pk).update(ingestion_state="receiving")
+    bulk_sessions(project, 2, now - timedelta(days=5), prefix="old")
+    sweep = sweep_for(project, cadence_minutes=30)
+    task = PeriodicTask.objects.get(pk=sweep.periodic_task_id)
+    assert task.task == "sweeps.tasks.tick" and json.loads(task.args) == [sweep.pk] and task.interval.every == 30
+    sweep.enabled = False
+    sweep.save()
+    assert not PeriodicTask.objects.get(pk=task.pk).enabled
+    Sweep.objects.filter(pk=sweep.pk).update(enabled=True)
+    out, target = StringIO(), tmp_path / "tick.json"
+    call_command("sweep", "--project", project.capture_token, "--once", "--json", str(target), stdout=out)
+    lines = out.getvalue().splitlines()
+    assert lines[0] == "queued 3, skipped 2"
+    assert "  1 still receiving data" in lines and "  1 active less than 10 s" in lines
+    assert json.loads(target.read_text())["queued"] == 3
+    out = StringIO()
+    call_command("sweep", "--project", str(project.pk), "--once", "--all-time", stdout=out)
+    assert out.getvalue().splitlines()[0] == "queued 2, skipped 1"  # the old ones; the short one is skipped for good
+    wait_for_claims(Sweep.objects.get(pk=sweep.pk))
+    sweep.delete()
+    assert not PeriodicTask.objects.filter(pk=task.pk).exists()
