@@ -10,7 +10,8 @@ from django.utils import timezone
 
 from summaries.admin_scope import OrganizationScopedAdmin, OrganizationScopedInline
 from sweeps import caps
-from sweeps.models import Sweep, SweepClaim, SweepTick, SweepUsage
+from sweeps.identity import trend
+from sweeps.models import PatternDay, RollingReport, Sweep, SweepClaim, SweepTick, SweepUsage, TrackedPattern
 
 
 class ReadOnlyMixin:
@@ -56,7 +57,7 @@ class SweepAdmin(OrganizationScopedAdmin):
     inlines = [TickInline]
     actions = ["tick_now"]
     fieldsets = [
-        (None, {"fields": ["project", "enabled", "cadence_minutes", "engine", "model", "focus"]}),
+        (None, {"fields": ["project", "enabled", "cadence_minutes", "engine", "model", "focus", "rolling_report"]}),
         ("Which sessions qualify", {"fields": ["lookback_hours", "complete_only", "min_active_seconds",
                                                "max_active_seconds", "min_events", "url_contains", "sample_rate"]}),
         ("Caps", {"fields": ["cap_per_tick", "monthly_summary_cap", "monthly_token_cap", "monthly_cost_cap_usd"]}),
@@ -111,3 +112,58 @@ class SweepUsageAdmin(ReadOnlyMixin, OrganizationScopedAdmin):
 
     organization_path = "organization"
     list_display = ["sweep", "month", "summaries", "tokens", "cost_usd"]
+
+
+class PatternDayInline(ReadOnlyMixin, OrganizationScopedInline):
+    """Sessions affected per day."""
+
+    model = PatternDay
+    organization_path = "organization"
+    extra = 0
+    max_num = 0
+    can_delete = False
+    fields = ["day", "sessions_affected", "sessions_analysed", "share_of_sessions", "report"]
+    readonly_fields = fields
+
+
+@admin.register(TrackedPattern)
+class TrackedPatternAdmin(OrganizationScopedAdmin):
+    """Patterns with a stable identity: first and last seen, the trend; mark one fixed to hear when it is back."""
+
+    organization_path = "organization"
+    list_display = ["name", "project", "severity", "kind", "first_seen", "last_seen", "trend_line", "fixed_at"]
+    list_filter = ["severity", "kind", "project"]
+    search_fields = ["name", "key"]
+    readonly_fields = ["project", "key", "name", "description", "severity", "kind", "rule_fingerprints",
+                       "first_seen", "last_seen", "checks", "last_alerted", "trend_line"]
+    exclude = ["organization"]
+    inlines = [PatternDayInline]
+    actions = ["mark_fixed", "mark_not_fixed"]
+
+    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        """Patterns come from reports only."""
+        return False
+
+    @admin.display(description="sessions per day")
+    def trend_line(self, obj: TrackedPattern) -> str:
+        """The last 14 days with a report, oldest first: `11-02: 2 · 11-03: 3`."""
+        return " · ".join(f"{day:%m-%d}: {count}" for day, count in trend(obj)) or "-"
+
+    @admin.action(description="Mark fixed (alert when it comes back)")
+    def mark_fixed(self, request: HttpRequest, queryset: QuerySet) -> None:
+        """Record the fix time."""
+        count = queryset.update(fixed_at=timezone.now())
+        messages.info(request, f"{count} pattern(s) marked fixed.")
+
+    @admin.action(description="Mark not fixed")
+    def mark_not_fixed(self, request: HttpRequest, queryset: QuerySet) -> None:
+        """Clear the fix time."""
+        queryset.update(fixed_at=None)
+
+
+@admin.register(RollingReport)
+class RollingReportAdmin(ReadOnlyMixin, OrganizationScopedAdmin):
+    """Each sweep day's report."""
+
+    organization_path = "organization"
+    list_display = ["sweep", "day", "report", "dirty", "tracked_run", "updated_at"]

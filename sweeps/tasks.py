@@ -36,6 +36,35 @@ def record_claim(self, result: dict[str, Any], claim_pk: int) -> dict[str, Any]:
 
 @shared_task(name="sweeps.tasks.after_tick", acks_late=True)
 def after_tick(results: list[dict[str, Any]], tick_id: int) -> dict[str, Any]:
-    """Close the tick once all its summaries ended."""
+    """Close the tick once all its summaries ended, then bring the day's rolling report up to date."""
     SweepTick.objects.filter(pk=tick_id, finished_at__isnull=True).update(finished_at=timezone.now())
+    tick_row = SweepTick.objects.select_related("sweep__project").filter(pk=tick_id).first()
+    if tick_row is not None and tick_row.sweep.rolling_report:
+        refresh_rolling_report.delay(tick_row.sweep_id, tick_row.clock.date().isoformat())
     return {"tick": tick_id, "claims": len(results or [])}
+
+
+@shared_task(name="sweeps.tasks.refresh_rolling_report", acks_late=True)
+def refresh_rolling_report(sweep_id: int, day: str) -> int | None:
+    """Re-run the sweep's report of that day (ISO date) over the day's summarized sessions."""
+    from datetime import date
+
+    from sweeps.rolling import refresh
+
+    sweep = Sweep.objects.select_related("project").filter(pk=sweep_id).first()
+    report = refresh(sweep, date.fromisoformat(day)) if sweep else None
+    return report.pk if report else None
+
+
+@shared_task(name="sweeps.tasks.track_report", bind=True, acks_late=True, max_retries=None)
+def track_report(self, report_id: int, run: int, rolling_id: int) -> dict[str, Any]:
+    """Once the rolling report's run ended: give its patterns their identity, check alerts, run again if dirty."""
+    from patterns.models import Report
+    from sweeps.after_report import report_ended
+
+    report = Report.objects.filter(pk=report_id).first()
+    if report is None or report.run != run:
+        return {"report": report_id, "superseded": True}
+    if not report.is_final:
+        raise self.retry(countdown=2)
+    return report_ended(report, rolling_id)

@@ -65,3 +65,28 @@ def wait_for_claims(sweep: Sweep, timeout: float = 120) -> None:
             return
         time.sleep(0.3)
     raise AssertionError(f"{busy} claims still queued, {open_ticks} ticks open after {timeout} s")
+
+
+def store_built(project: Project, builders: list, start: datetime) -> list[Session]:
+    """Store realistic sessions (tests.summary_sessions builders) started at `start`, complete and active."""
+    sessions = [build().store(project) for build in builders]
+    for i, session in enumerate(sessions):
+        Session.objects.filter(pk=session.pk).update(active_seconds=30, start_time=start + timedelta(minutes=i))
+    return sessions
+
+
+def wait_for_rolling(sweep: Sweep, timeout: float = 120) -> None:
+    """Poll until the sweep's work is done and each rolling report's last run ended and was tracked."""
+    from patterns.models import Report
+    from sweeps.models import RollingReport
+
+    wait_for_claims(sweep, timeout)
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        rows = list(RollingReport.objects.filter(sweep=sweep))
+        reports = {r.pk: r for r in Report.objects.filter(pk__in=[row.report_id for row in rows])}
+        if rows and all(not row.dirty and row.report_id in reports and reports[row.report_id].is_final
+                        and row.tracked_run == reports[row.report_id].run for row in rows):
+            return
+        time.sleep(0.3)
+    raise AssertionError(f"rolling reports of sweep {sweep.pk} not tracked after {timeout} s")

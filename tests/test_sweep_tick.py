@@ -26,7 +26,7 @@ def test_ten_ticks_summarize_1100_sessions_exactly_once(rules_worker):
     project = shop_project()
     bulk_sessions(project, 800, T0 - timedelta(hours=20))
     bulk_sessions(project, 300, T0 - timedelta(hours=15), events=False, prefix="empty")
-    sweep = sweep_for(project, cap_per_tick=110, lookback_hours=48)
+    sweep = sweep_for(project, cap_per_tick=110, lookback_hours=48, rolling_report=False)
     for hour in range(10):
         result = run_tick(sweep, now=T0 + timedelta(hours=hour))
         assert result.queued == 110 and not result.capped
@@ -45,7 +45,7 @@ def test_ten_ticks_summarize_1100_sessions_exactly_once(rules_worker):
 def test_two_ticks_at_once_do_not_double_work(rules_worker):
     project = shop_project()
     bulk_sessions(project, 60, T0 - timedelta(hours=2))
-    sweep = sweep_for(project, cap_per_tick=100)
+    sweep = sweep_for(project, cap_per_tick=100, rolling_report=False)
     results = []
 
     def tick() -> None:
@@ -68,7 +68,7 @@ def test_two_ticks_at_once_do_not_double_work(rules_worker):
 def test_the_monthly_cap_stops_work_and_says_so(rules_worker):
     project = shop_project()
     bulk_sessions(project, 12, T0 - timedelta(hours=2))
-    sweep = sweep_for(project, monthly_summary_cap=5)
+    sweep = sweep_for(project, monthly_summary_cap=5, rolling_report=False)
     first = run_tick(sweep, now=T0)
     assert first.queued == 5 and first.capped.startswith("monthly summary cap reached: 5 of 5 summaries")
     assert first.reasons == {first.capped: 7}
@@ -89,7 +89,7 @@ def test_skip_reasons_beat_entry_and_the_command(rules_worker, tmp_path):
     Session.objects.filter(pk=short.pk).update(active_seconds=2)
     Session.objects.filter(pk=receiving.pk).update(ingestion_state="receiving")
     bulk_sessions(project, 2, now - timedelta(days=5), prefix="old")
-    sweep = sweep_for(project, cadence_minutes=30)
+    sweep = sweep_for(project, cadence_minutes=30, rolling_report=False)
     task = PeriodicTask.objects.get(pk=sweep.periodic_task_id)
     assert task.task == "sweeps.tasks.tick" and json.loads(task.args) == [sweep.pk] and task.interval.every == 30
     sweep.enabled = False

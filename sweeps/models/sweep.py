@@ -72,6 +72,7 @@ class Sweep(models.Model):
     engine = models.CharField(max_length=10, choices=Engine.choices, default=Engine.AUTO)
     model = models.CharField(max_length=200, blank=True, default="", help_text="litellm model; empty: RECAP_LLM_MODEL")
     focus = models.TextField(blank=True, default="", help_text="Question the summaries should answer (LLM engine)")
+    rolling_report = models.BooleanField(default=True, help_text="Keep a report per day, re-run after each tick")
     state = models.CharField(max_length=10, choices=State.choices, default=State.NEW)
     status_message = models.TextField(blank=True, default="", help_text="What the last tick did, or why it stopped")
     last_tick_at = models.DateTimeField(null=True, blank=True)
