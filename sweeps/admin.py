@@ -11,7 +11,10 @@ from django.utils import timezone
 from summaries.admin_scope import OrganizationScopedAdmin, OrganizationScopedInline
 from sweeps import caps
 from sweeps.identity import trend
-from sweeps.models import PatternDay, RollingReport, Sweep, SweepClaim, SweepTick, SweepUsage, TrackedPattern
+from sweeps.models import (
+    Alert, AlertChannel, AlertPolicy, Delivery, PatternDay, RollingReport, Sweep, SweepClaim, SweepTick, SweepUsage,
+    TrackedPattern,
+)
 
 
 class ReadOnlyMixin:
@@ -167,3 +170,74 @@ class RollingReportAdmin(ReadOnlyMixin, OrganizationScopedAdmin):
 
     organization_path = "organization"
     list_display = ["sweep", "day", "report", "dirty", "tracked_run", "updated_at"]
+
+
+class ChannelInline(OrganizationScopedInline):
+    """The policy's channels (the webhook secret signs every payload)."""
+
+    model = AlertChannel
+    organization_path = "organization"
+    extra = 0
+    fields = ["kind", "name", "url", "emails", "secret", "enabled"]
+
+
+@admin.register(AlertPolicy)
+class AlertPolicyAdmin(OrganizationScopedAdmin):
+    """Alert rules of a project and where they go."""
+
+    organization_path = "organization"
+    list_display = ["project", "enabled", "new_pattern_severity", "spike_factor", "spike_min_sessions",
+                    "cooldown_hours", "digest"]
+    exclude = ["organization"]
+    inlines = [ChannelInline]
+
+    def save_formset(self, request: HttpRequest, form: Any, formset: Any, change: bool) -> None:
+        """Channels take the policy's organization."""
+        for channel in formset.save(commit=False):
+            channel.policy = form.instance
+            channel.save()
+        for gone in formset.deleted_objects:
+            gone.delete()
+
+
+class DeliveryInline(ReadOnlyMixin, OrganizationScopedInline):
+    """Where the alert went and how each attempt ended."""
+
+    model = Delivery
+    organization_path = "organization"
+    extra = 0
+    max_num = 0
+    can_delete = False
+    fields = ["channel", "delivery_id", "status", "attempts", "response_code", "error", "log", "sent_at"]
+    readonly_fields = fields
+
+
+@admin.register(Alert)
+class AlertAdmin(ReadOnlyMixin, OrganizationScopedAdmin):
+    """Alerts fired, with their deliveries."""
+
+    organization_path = "organization"
+    list_display = ["title", "project", "kind", "created_at"]
+    list_filter = ["kind"]
+    inlines = [DeliveryInline]
+
+
+@admin.register(Delivery)
+class DeliveryAdmin(ReadOnlyMixin, OrganizationScopedAdmin):
+    """The delivery log: every alert sent to every channel, its attempts and answers."""
+
+    organization_path = "organization"
+    list_display = ["delivery_id", "alert", "channel", "status", "attempts", "response_code", "error", "sent_at"]
+    list_filter = ["status"]
+    actions = ["send_again"]
+
+    @admin.action(description="Send again")
+    def send_again(self, request: HttpRequest, queryset: QuerySet) -> None:
+        """Queue failed deliveries once more (same delivery id, so receivers can dedupe)."""
+        from sweeps.tasks import deliver
+
+        ids = list(queryset.filter(status=Delivery.Status.FAILED).values_list("pk", flat=True))
+        Delivery.objects.filter(pk__in=ids).update(status=Delivery.Status.PENDING, attempts=0)
+        for pk in ids:
+            deliver.delay(pk)
+        messages.info(request, f"Queued {len(ids)} deliveries again.")

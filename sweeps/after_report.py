@@ -6,6 +6,7 @@ from typing import Any
 from django.db import transaction
 
 from patterns.models import Report
+from sweeps.alerts.checks import check_after_report
 from sweeps.identity import track
 from sweeps.models import RollingReport
 
@@ -23,6 +24,8 @@ def report_ended(report: Report, rolling_id: int) -> dict[str, Any]:
             seen = track(report, rolling.day)
             RollingReport.objects.filter(pk=rolling.pk).update(tracked_run=report.run)
         tracked = len(seen)
+        rolling.refresh_from_db()
+        check_after_report(rolling, seen)
     rolling.refresh_from_db()
     if rolling.dirty:
         refresh(rolling.sweep, rolling.day)

@@ -28,10 +28,11 @@ def _count_spend(claim: SweepClaim, summary: SessionSummary | None) -> None:
 
 
 def record(claim_pk: int, result: dict[str, Any]) -> str:
-    """Store the claim's outcome from the summary task's answer; returns the new state ('' if still running)."""
+    """Store the claim's outcome from the summary task's answer; returns the new state ('' while it still runs,
+    `gone` when the claim was deleted)."""
     claim = SweepClaim.objects.select_related("sweep", "tick", "session").filter(pk=claim_pk).first()
     if claim is None:
-        return ""
+        return "gone"
     result = result if isinstance(result, dict) else {"status": "failed", "error": f"unexpected answer {result!r}"}
     summary = SessionSummary.objects.filter(pk=result.get("summary_id")).first() if result.get("summary_id") else None
     status = summary.status if summary is not None and result.get("status") != "failed" else result.get("status")

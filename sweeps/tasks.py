@@ -68,3 +68,24 @@ def track_report(self, report_id: int, run: int, rolling_id: int) -> dict[str, A
     if not report.is_final:
         raise self.retry(countdown=2)
     return report_ended(report, rolling_id)
+
+
+@shared_task(name="sweeps.tasks.deliver", bind=True, acks_late=True, max_retries=None)
+def deliver(self, delivery_pk: int) -> None:
+    """Send one alert delivery; a failure is retried with backoff up to RECAP_ALERT_MAX_ATTEMPTS."""
+    from sweeps.alerts.delivery import attempt
+
+    wait = attempt(delivery_pk)
+    if wait is not None:
+        raise self.retry(countdown=wait)
+
+
+@shared_task(name="sweeps.tasks.send_digests", acks_late=True)
+def send_digests() -> int:
+    """Beat, daily: send every digest due today (each once); returns how many were sent."""
+    from sweeps.alerts.digest import send_digest
+    from sweeps.models import AlertPolicy
+
+    now = timezone.now()
+    policies = AlertPolicy.objects.filter(enabled=True).exclude(digest=AlertPolicy.Digest.OFF).select_related("project")
+    return sum(1 for policy in policies if send_digest(policy, now) is not None)
