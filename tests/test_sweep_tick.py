@@ -7,13 +7,16 @@ from datetime import timedelta
 from io import StringIO
 
 import pytest
+from django.contrib.auth import get_user_model
 from django.core.management import call_command
+from django.test import Client
+from django.urls import reverse
 from django.db import connection
 from django.db.models import Count
 from django.utils import timezone
 from django_celery_beat.models import PeriodicTask
 
-from summaries.models import Session, SessionSummary
+from summaries.models import Membership, Session, SessionSummary
 from sweeps.models import Sweep, SweepClaim
 from sweeps.tick import run_tick
 from tests.report_helpers import shop_project
@@ -81,6 +84,12 @@ def test_the_monthly_cap_stops_work_and_says_so(rules_worker):
     assert second.queued == 0 and "monthly summary cap reached" in second.capped
     sweep.refresh_from_db()
     assert sweep.state == "capped" and sweep.status_message.startswith("Stopped: monthly summary cap reached")
+    member = get_user_model().objects.create_user("member-cap", password="pw")
+    Membership.objects.create(user=member, organization=project.organization)
+    client = Client()
+    client.force_login(member)
+    page = client.get(reverse("summaries:project_overview", args=[project.pk])).content.decode()
+    assert "Stopped by a cap" in page and "Stopped: monthly summary cap reached: 5 of 5 summaries" in page
     wait_for_claims(sweep)
     next_month = run_tick(sweep, now=T0 + timedelta(days=30), all_time=True)  # December: the cap counts again
     assert next_month.queued == 5
