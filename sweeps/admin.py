@@ -3,12 +3,15 @@ from __future__ import annotations
 
 from typing import Any
 
+from django import forms
 from django.contrib import admin, messages
+from django.core.exceptions import ValidationError
 from django.db.models import QuerySet
 from django.http import HttpRequest
 from django.utils import timezone
 
 from summaries.admin_scope import OrganizationScopedAdmin, OrganizationScopedInline
+from summaries.summarize import SummaryFailed, choose_engine
 from sweeps import caps
 from sweeps.identity import trend
 from sweeps.models import (
@@ -46,11 +49,31 @@ class TickInline(ReadOnlyMixin, OrganizationScopedInline):
         return super().get_queryset(request).order_by("-started_at")
 
 
+class SweepForm(forms.ModelForm):
+    """The engine and model are checked before the sweep is saved (an llm sweep needs a model)."""
+
+    class Meta:
+        """Every editable field."""
+        model = Sweep
+        exclude = ["organization"]
+
+    def clean(self) -> dict[str, Any]:
+        """Refuse an engine that cannot summarize."""
+        data = super().clean()
+        if data.get("engine") and data["engine"] != Sweep.Engine.AUTO:
+            try:
+                choose_engine(data["engine"], data.get("model") or None)
+            except (ValueError, SummaryFailed) as exc:
+                raise ValidationError(str(exc)) from exc
+        return data
+
+
 @admin.register(Sweep)
 class SweepAdmin(OrganizationScopedAdmin):
     """A project's sweep: saving it updates its beat entry; the state says when a cap stopped it."""
 
     organization_path = "organization"
+    form = SweepForm
     list_display = ["project", "enabled", "engine", "cadence_minutes", "state", "status_message", "month_usage",
                     "last_tick_at"]
     list_filter = ["state", "enabled", "engine"]
@@ -84,7 +107,7 @@ class SweepAdmin(OrganizationScopedAdmin):
         from sweeps.tasks import tick
 
         for sweep in queryset:
-            tick.delay(sweep.pk)
+            tick.delay(sweep.pk, SweepTick.Trigger.ADMIN)
         messages.info(request, f"Queued a tick of {queryset.count()} sweep(s).")
 
 

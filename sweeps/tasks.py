@@ -13,14 +13,14 @@ log = logging.getLogger(__name__)
 
 
 @shared_task(name="sweeps.tasks.tick", acks_late=True)
-def tick(sweep_id: int) -> dict[str, Any]:
-    """Beat's entry point: one tick of the sweep (a deleted sweep does nothing)."""
+def tick(sweep_id: int, trigger: str = SweepTick.Trigger.BEAT) -> dict[str, Any]:
+    """Beat's entry point (and the admin's action): one tick of the sweep (a deleted sweep does nothing)."""
     from sweeps.tick import run_tick
 
     sweep = Sweep.objects.select_related("project").filter(pk=sweep_id).first()
     if sweep is None:
         return {"sweep": sweep_id, "missing": True}
-    return run_tick(sweep).as_dict()
+    return run_tick(sweep, trigger=trigger).as_dict()
 
 
 @shared_task(name="sweeps.tasks.record_claim", bind=True, acks_late=True, max_retries=720)
@@ -42,6 +42,18 @@ def after_tick(results: list[dict[str, Any]], tick_id: int) -> dict[str, Any]:
     if tick_row is not None and tick_row.sweep.rolling_report:
         refresh_rolling_report.delay(tick_row.sweep_id, tick_row.clock.date().isoformat())
     return {"tick": tick_id, "claims": len(results or [])}
+
+
+@shared_task(name="sweeps.tasks.tick_broken", acks_late=True)
+def tick_broken(tick_id: int) -> None:
+    """A task of the tick's chord raised: close the tick saying so, and report on what did get summarized."""
+    from django.db.models import Value
+    from django.db.models.functions import Concat
+
+    SweepTick.objects.filter(pk=tick_id, finished_at__isnull=True).update(
+        finished_at=timezone.now(), message=Concat("message", Value(
+            "; a summary task raised: sessions left in flight are queued again by a later tick")))
+    after_tick([], tick_id)
 
 
 @shared_task(name="sweeps.tasks.refresh_rolling_report", acks_late=True)

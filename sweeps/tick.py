@@ -10,6 +10,7 @@ from django.conf import settings
 from django.db.models import Q
 from django.utils import timezone
 
+from patterns.prompts import MAX_FOCUS
 from summaries.analysis.rules import RULES_VERSION
 from summaries.prompts import PROMPT_VERSION
 from summaries.summarize import SummaryFailed, choose_engine
@@ -56,7 +57,7 @@ def resolve_engine(sweep: Sweep) -> Engine:
                                       sweep.model or None)
     except SummaryFailed as exc:
         raise ValueError(str(exc)) from exc
-    focus = " ".join(sweep.focus.split()) if engine == "llm" else ""
+    focus = " ".join(sweep.focus.split())[:MAX_FOCUS] if engine == "llm" else ""  # as the rolling report asks
     version = RULES_VERSION if engine == "rules" else PROMPT_VERSION
     return Engine(engine, model, focus, version, engine_key(engine, model, focus))
 
