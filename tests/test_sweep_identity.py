@@ -4,8 +4,12 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
+from django.contrib.auth import get_user_model
+from django.test import Client
+from django.urls import reverse
 
 from patterns.models import Pattern, Report
+from summaries.models import Membership
 from sweeps.identity import match, trend
 from sweeps.models import RollingReport, TrackedPattern
 from sweeps.tick import run_tick
@@ -14,6 +18,15 @@ from tests.summary_sessions import clean_purchase_with_noise, payment_fails_and_
 from tests.sweep_helpers import T0, store_built, sweep_for, wait_for_rolling
 
 pytestmark = [pytest.mark.slow, pytest.mark.django_db(transaction=True)]
+
+
+def member_client(organization) -> Client:
+    """A signed-in member of the organization."""
+    user = get_user_model().objects.create_user(f"member-{organization.pk}", password="pw")
+    Membership.objects.create(user=user, organization=organization)
+    client = Client()
+    client.force_login(user)
+    return client
 
 
 def test_a_pattern_found_again_the_next_day_keeps_its_identity_and_its_trend_grows(rules_worker):
@@ -36,6 +49,11 @@ def test_a_pattern_found_again_the_next_day_keeps_its_identity_and_its_trend_gro
     again = TrackedPattern.objects.get(project=project, kind="blocking")
     assert again.pk == payment.pk and (again.first_seen, again.last_seen) == (T0.date(), next_day.date())
     assert trend(again) == [(T0.date(), 2), (next_day.date(), 3)]
+    # its card shows the trend to the organization's members, and nothing to anyone else
+    url = reverse("sweeps:project_patterns", args=[project.pk])
+    page = member_client(project.organization).get(url).content.decode()
+    assert f'id="pattern-{again.pk}"' in page and "sessions per day: 11-02: 2 · 11-03: 3" in page
+    assert member_client(shop_project().organization).get(url).status_code == 404
     # a model's pattern is matched through its examples' rule fingerprints, whatever it is called
     llm = Pattern(report=second.report, fingerprint="llm:x", name="Checkout broken", kind="blocking",
                   severity="high", rule_based=False)
