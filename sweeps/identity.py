@@ -22,6 +22,7 @@ from sweeps.models import PatternDay, TrackedPattern
 
 MIN_FINGERPRINT_SHARE = 0.5
 MIN_TEXT_SIMILARITY = 0.75
+MAX_EXAMPLES = 50  # examples read per pattern for its fingerprints
 
 
 @dataclass
@@ -36,7 +37,7 @@ class Seen:
 def example_fingerprints(pattern: Pattern) -> set[str]:
     """Rule fingerprints of the key actions of the pattern's examples (and its own, for a rule pattern)."""
     keys = {pattern.fingerprint.split("#")[0]} if pattern.rule_based else set()
-    for example in pattern.examples.select_related("summary"):
+    for example in pattern.examples.select_related("summary")[:MAX_EXAMPLES]:
         action = current_action(example)
         found = fingerprint(action) if action else None
         if found is not None:

@@ -7,6 +7,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from django.conf import settings
+from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
 
@@ -15,7 +16,7 @@ from summaries.analysis.rules import RULES_VERSION
 from summaries.prompts import PROMPT_VERSION
 from summaries.summarize import SummaryFailed, choose_engine
 from sweeps import caps
-from sweeps.models import Sweep, SweepClaim, SweepTick, engine_key
+from sweeps.models import Sweep, SweepClaim, SweepTick, SweepUsage, engine_key
 from sweeps.qualify import Engine, new_sessions, sort_out
 
 State = SweepClaim.State
@@ -85,11 +86,11 @@ def _retakes(sweep: Sweep, tick: SweepTick, now: datetime, room: int) -> list[in
     return list(SweepClaim.objects.filter(pk__in=ids, tick=tick, state=State.QUEUED).values_list("pk", flat=True))
 
 
-def _claim(sweep: Sweep, tick: SweepTick, sessions: list, state: str, now: datetime,
+def _claim(sweep: Sweep, tick: SweepTick, key: str, sessions: list, state: str, now: datetime,
            reasons: dict[int, str] | None = None, summaries: dict[int, int] | None = None) -> list[int]:
     """Insert claims (a session another tick claimed first is left to it); the ids this tick holds."""
-    rows = [SweepClaim(organization_id=sweep.organization_id, sweep=sweep, session_id=s.pk, engine_key=tick.engine_key,
-                       tick=tick, day=now.date(), state=state, reason=(reasons or {}).get(s.pk, ""),
+    rows = [SweepClaim(organization_id=sweep.organization_id, sweep=sweep, session_id=s.pk, engine_key=key, tick=tick,
+                       day=now.date(), state=state, reason=(reasons or {}).get(s.pk, ""),
                        summary_id=(summaries or {}).get(s.pk)) for s in sessions]
     if not rows:
         return []
@@ -98,9 +99,52 @@ def _claim(sweep: Sweep, tick: SweepTick, sessions: list, state: str, now: datet
                 .values_list("pk", flat=True))
 
 
+def _cap_sentence(sweep: Sweep, now: datetime) -> str:
+    """The sentence saying the monthly summary cap stopped the work."""
+    row = caps.usage(sweep, now)
+    return (f"monthly summary cap reached: {row.summaries:,} of {sweep.monthly_summary_cap:,} summaries in "
+            f"{row.month:%B %Y}")
+
+
+def _plan(sweep: Sweep, tick: SweepTick, engine: Engine, now: datetime, all_time: bool) -> TickResult:
+    """Claim what this tick does and count it against the month (the caller holds the month's usage row)."""
+    allowed = caps.allowance(sweep, now)
+    room = sweep.cap_per_tick if allowed.summaries is None else min(sweep.cap_per_tick, allowed.summaries)
+    retaken = _retakes(sweep, tick, now, room) if room else []
+    room = max(0, room - len(retaken))
+    found = sort_out(sweep, new_sessions(sweep, engine, now, all_time), limit=sweep.cap_per_tick * 4 + 500)
+    reasons: Counter[str] = Counter(reason for _, reason in found.temporary)
+    reasons.update(reason for _, reason in found.permanent)
+    _claim(sweep, tick, engine.key, [s for s, _ in found.permanent], State.SKIPPED, now,
+           reasons={s.pk: r for s, r in found.permanent})
+    reused = _claim(sweep, tick, engine.key, [s for s, _ in found.reused], State.DONE, now,
+                    summaries={s.pk: pk for s, pk in found.reused})
+    taking, over = found.ready[:room], found.ready[room:]
+    ids = retaken + _claim(sweep, tick, engine.key, taking, State.QUEUED, now)
+    caps.add_summaries(sweep, now, len(ids))
+    capped = allowed.stopped_by
+    if not capped and over and allowed.summaries is not None and len(ids) >= allowed.summaries:
+        capped = _cap_sentence(sweep, now)
+    if over:
+        reasons[capped or f"over the cap of {sweep.cap_per_tick} per tick (next tick)"] += len(over)
+    skipped = sum(reasons.values())
+    message = f"queued {len(ids)}, skipped {skipped}" + (f"; stopped: {capped}" if capped else "")
+    SweepTick.objects.filter(pk=tick.pk).update(queued=len(ids), reused=len(reused), skipped=skipped,
+                                                skip_reasons=dict(reasons), capped=bool(capped), message=message,
+                                                finished_at=None if ids else timezone.now())
+    _set_state(sweep, Sweep.State.CAPPED if capped else Sweep.State.OK,
+               (f"Stopped: {capped}. " if capped else "") + f"Last tick: {message}.", now)
+    return TickResult(tick.pk, len(ids), len(reused), skipped, dict(reasons), capped, message, ids)
+
+
 def run_tick(sweep: Sweep, *, now: datetime | None = None, all_time: bool = False,
              trigger: str = SweepTick.Trigger.BEAT) -> TickResult:
-    """Run one tick at `now` (default: the current time) and queue its summaries; never queues work twice."""
+    """Run one tick at `now` (default: the current time) and queue its summaries; never queues work twice.
+
+    Claims and the month's count are written in one transaction holding the month's usage row, so ticks of one
+    sweep at once take turns (and never exceed a cap together); the summaries are queued once it committed. If
+    queueing fails, the claims stay queued and a tick retakes them after RECAP_SWEEP_CLAIM_STALE_MINUTES.
+    """
     from sweeps.dispatch import dispatch
 
     now = now or timezone.now()
@@ -112,36 +156,12 @@ def run_tick(sweep: Sweep, *, now: datetime | None = None, all_time: bool = Fals
     except ValueError as exc:
         _set_state(sweep, Sweep.State.ERROR, f"Cannot summarize: {exc}", now)
         return TickResult(None, message=f"Cannot summarize: {exc}")
-    tick = SweepTick.objects.create(organization_id=sweep.organization_id, sweep=sweep, trigger=trigger, clock=now,
-                                    all_time=all_time, engine=engine.engine, model=engine.model)
-    tick.engine_key = engine.key
-    allowed = caps.allowance(sweep, now)
-    room = sweep.cap_per_tick if allowed.summaries is None else min(sweep.cap_per_tick, allowed.summaries)
-    retaken = _retakes(sweep, tick, now, room) if room else []
-    room = max(0, room - len(retaken))
-    found = sort_out(sweep, new_sessions(sweep, engine, now, all_time), limit=sweep.cap_per_tick * 4 + 500)
-    reasons: Counter[str] = Counter(reason for _, reason in found.temporary)
-    reasons.update(reason for _, reason in found.permanent)
-    _claim(sweep, tick, [s for s, _ in found.permanent], State.SKIPPED, now,
-           reasons={s.pk: r for s, r in found.permanent})
-    reused = _claim(sweep, tick, [s for s, _ in found.reused], State.DONE, now,
-                    summaries={s.pk: pk for s, pk in found.reused})
-    taking, over = found.ready[:room], found.ready[room:]
-    ids = retaken + _claim(sweep, tick, taking, State.QUEUED, now)
-    caps.add_summaries(sweep, now, len(ids))
-    capped = allowed.stopped_by
-    if not capped and over and allowed.summaries is not None and len(ids) >= allowed.summaries:
-        row = caps.usage(sweep, now)
-        capped = (f"monthly summary cap reached: {row.summaries:,} of {sweep.monthly_summary_cap:,} summaries in "
-                  f"{row.month:%B %Y}")
-    if over:
-        reasons[capped or f"over the cap of {sweep.cap_per_tick} per tick (next tick)"] += len(over)
-    message = f"queued {len(ids)}, skipped {sum(reasons.values())}" + (f"; stopped: {capped}" if capped else "")
-    SweepTick.objects.filter(pk=tick.pk).update(queued=len(ids), reused=len(reused), skipped=sum(reasons.values()),
-                                                skip_reasons=dict(reasons), capped=bool(capped), message=message,
-                                                finished_at=None if ids else timezone.now())
-    _set_state(sweep, Sweep.State.CAPPED if capped else Sweep.State.OK,
-               (f"Stopped: {capped}. " if capped else "") + f"Last tick: {message}.", now)
-    if ids:
-        dispatch(tick.pk, ids, engine)
-    return TickResult(tick.pk, len(ids), len(reused), sum(reasons.values()), dict(reasons), capped, message, ids)
+    usage_pk = caps.usage(sweep, now).pk
+    with transaction.atomic():
+        SweepUsage.objects.select_for_update().filter(pk=usage_pk).first()
+        tick = SweepTick.objects.create(organization_id=sweep.organization_id, sweep=sweep, trigger=trigger,
+                                        clock=now, all_time=all_time, engine=engine.engine, model=engine.model)
+        result = _plan(sweep, tick, engine, now, all_time)
+    if result.claims:
+        dispatch(tick.pk, result.claims, engine)
+    return result
