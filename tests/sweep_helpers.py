@@ -76,7 +76,7 @@ def store_built(project: Project, builders: list, start: datetime) -> list[Sessi
 
 
 def wait_for_rolling(sweep: Sweep, timeout: float = 120) -> None:
-    """Poll until the sweep's work is done and each rolling report's last run ended and was tracked."""
+    """Poll until the sweep's work is done and the rolling report of each day it queued work ended and was tracked."""
     from patterns.models import Report
     from sweeps.models import RollingReport
 
@@ -85,7 +85,8 @@ def wait_for_rolling(sweep: Sweep, timeout: float = 120) -> None:
     while time.monotonic() < deadline:
         rows = list(RollingReport.objects.filter(sweep=sweep))
         reports = {r.pk: r for r in Report.objects.filter(pk__in=[row.report_id for row in rows])}
-        if rows and all(not row.dirty and row.report_id in reports and reports[row.report_id].is_final
+        days = {t.clock.date() for t in SweepTick.objects.filter(sweep=sweep, queued__gt=0)}
+        if rows and days <= {row.day for row in rows} and all(not row.dirty and row.report_id in reports and reports[row.report_id].is_final
                         and row.tracked_run == reports[row.report_id].run for row in rows):
             return
         time.sleep(0.3)
