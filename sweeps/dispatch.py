@@ -9,8 +9,8 @@ from sweeps.qualify import Engine
 
 
 def dispatch(tick_id: int, claim_ids: list[int], engine: Engine) -> None:
-    """One chain per claim (summarize, then record the outcome), all in a chord that ends the tick (or, when a task of
-    it raised, closes the tick with the reason; claims left queued are retaken after RECAP_SWEEP_CLAIM_STALE_MINUTES)."""
+    """One chain per claim (summarize, then record the outcome), all in a chord that ends the tick (or, when one of
+    its tasks raised, closes it with the reason; claims left queued are retaken after the stale delay)."""
     from sweeps.tasks import after_tick, record_claim, tick_broken
 
     pairs = SweepClaim.objects.filter(pk__in=claim_ids).values_list("pk", "session_id")

@@ -1,15 +1,12 @@
 """Celery tasks of sweeps: the scheduled tick, recording each summary's outcome, and the tick's end."""
 from __future__ import annotations
 
-import logging
 from typing import Any
 
 from celery import shared_task
 from django.utils import timezone
 
 from sweeps.models import Sweep, SweepTick
-
-log = logging.getLogger(__name__)
 
 
 @shared_task(name="sweeps.tasks.tick", acks_late=True)

@@ -86,8 +86,9 @@ def wait_for_rolling(sweep: Sweep, timeout: float = 120) -> None:
         rows = list(RollingReport.objects.filter(sweep=sweep))
         reports = {r.pk: r for r in Report.objects.filter(pk__in=[row.report_id for row in rows])}
         days = {t.clock.date() for t in SweepTick.objects.filter(sweep=sweep, queued__gt=0)}
-        if rows and days <= {row.day for row in rows} and all(not row.dirty and row.report_id in reports and reports[row.report_id].is_final
-                        and row.tracked_run == reports[row.report_id].run for row in rows):
+        done = all(not row.dirty and row.report_id in reports and reports[row.report_id].is_final
+                   and row.tracked_run == reports[row.report_id].run for row in rows)
+        if rows and days <= {row.day for row in rows} and done:
             return
         time.sleep(0.3)
     raise AssertionError(f"rolling reports of sweep {sweep.pk} not tracked after {timeout} s")

@@ -13,7 +13,6 @@ from django.core import mail
 from django.core.management import call_command
 
 from patterns.models import Pattern, PatternExample, Report
-from sweeps.alerts.channels import send
 from sweeps.alerts.checks import check_after_report
 from sweeps.alerts.delivery import attempt, fire
 from sweeps.alerts.digest import send_digest
@@ -127,7 +126,8 @@ def test_a_pattern_back_after_being_marked_fixed_alerts_once():
     tracked.refresh_from_db()
     rolling, seen = _day(project, sweep, T0.date(), 10, {tracked: 2})
     session = bulk_sessions(project, 1, T0 - timedelta(hours=1), events=False)[0]
-    PatternExample.objects.create(pattern=seen[0].pattern, session=session, event_id="e1", timestamp=T0, kind="blocking")
+    PatternExample.objects.create(pattern=seen[0].pattern, session=session, event_id="e1", timestamp=T0,
+                                  kind="blocking")
     fired = check_after_report(rolling, seen)
     assert [a.kind for a in fired] == ["back_after_fix"]
     tracked.refresh_from_db()

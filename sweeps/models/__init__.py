@@ -5,4 +5,7 @@ from sweeps.models.alerts import Alert, AlertChannel, AlertPolicy, Delivery
 from sweeps.models.identity import PatternDay, RollingReport, TrackedPattern
 from sweeps.models.sweep import Sweep, SweepClaim, SweepTick, SweepUsage, engine_key
 
-__all__ = ["Alert", "AlertChannel", "AlertPolicy", "Delivery", "PatternDay", "RollingReport", "TrackedPattern", "Sweep", "SweepClaim", "SweepTick", "SweepUsage", "engine_key"]
+__all__ = [
+    "Alert", "AlertChannel", "AlertPolicy", "Delivery", "PatternDay", "RollingReport", "Sweep", "SweepClaim",
+    "SweepTick", "SweepUsage", "TrackedPattern", "engine_key",
+]

@@ -28,17 +28,19 @@ class Command(BaseCommand):
         channels = list(policy.channels.filter(enabled=True)) if policy else []
         if not channels:
             raise CommandError(f"project {project.pk} has no enabled alert channel (add one in the admin)")
-        alert = fire(policy, Alert.Kind.TEST, f"test:{project.pk}:{uuid.uuid4()}", f"Test alert from Recap: {project.name}",
-                     "This is a test message: alerts of this project reach this channel.", {"test": True},
-                     channels=[])
+        alert = fire(policy, Alert.Kind.TEST, f"test:{project.pk}:{uuid.uuid4()}",
+                     f"Test alert from Recap: {project.name}",
+                     "This is a test message: alerts of this project reach this channel.", {"test": True}, channels=[])
         failed = 0
         for channel in channels:
             delivery = Delivery.objects.create(organization_id=policy.organization_id, alert=alert, channel=channel)
             attempt(delivery.pk)
-            Delivery.objects.filter(pk=delivery.pk, status=Delivery.Status.PENDING).update(status=Delivery.Status.FAILED)
+            pending = Delivery.objects.filter(pk=delivery.pk, status=Delivery.Status.PENDING)
+            pending.update(status=Delivery.Status.FAILED)  # one try: the command says at once what went wrong
             delivery.refresh_from_db()
             failed += delivery.status != Delivery.Status.SENT
             outcome = "sent" if delivery.status == Delivery.Status.SENT else f"not sent: {delivery.error}"
-            self.stdout.write(f"{channel.get_kind_display()} {channel.name or channel.url or channel.emails}: {outcome}")
+            target = channel.name or channel.url or channel.emails
+            self.stdout.write(f"{channel.get_kind_display()} {target}: {outcome}")
         if failed:
             raise CommandError(f"{failed} of {len(channels)} channel(s) failed")
