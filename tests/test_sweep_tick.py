@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import json
 import threading
+from decimal import Decimal
 from datetime import timedelta
 from io import StringIO
 
@@ -17,8 +18,8 @@ from django.utils import timezone
 from django_celery_beat.models import PeriodicTask
 
 from summaries.models import Membership, Session, SessionSummary
-from sweeps.models import Sweep, SweepClaim
-from sweeps.tick import run_tick
+from sweeps.models import Sweep, SweepClaim, SweepUsage
+from sweeps.tick import resolve_engine, run_tick
 from tests.report_helpers import shop_project
 from tests.sweep_helpers import T0, bulk_sessions, sweep_for, wait_for_claims
 
@@ -123,3 +124,38 @@ def test_skip_reasons_beat_entry_and_the_command(rules_worker, tmp_path):
     wait_for_claims(Sweep.objects.get(pk=sweep.pk))
     sweep.delete()
     assert not PeriodicTask.objects.filter(pk=task.pk).exists()
+
+
+def test_failed_summaries_are_retried_up_to_three_times_and_lost_ones_requeued(rules_worker):
+    project = shop_project()
+    failed, given_up, lost, fresh = bulk_sessions(project, 4, T0 - timedelta(hours=1))
+    sweep = sweep_for(project, rolling_report=False)
+    key = resolve_engine(sweep).key
+    long_ago = timezone.now() - timedelta(hours=3)
+    for session, state, attempts in ((failed, "failed", 1), (given_up, "gave_up", 3), (lost, "queued", 0)):
+        claim = SweepClaim.objects.create(organization=project.organization, sweep=sweep, session=session,
+                                          engine_key=key, day=T0.date(), state=state, attempts=attempts)
+        SweepClaim.objects.filter(pk=claim.pk).update(updated_at=long_ago)  # a queued claim this old lost its task
+    result = run_tick(sweep, now=T0)
+    assert result.queued == 3  # the failed one, the lost one and the new one; never the one that failed 3 times
+    wait_for_claims(sweep)
+    states = dict(SweepClaim.objects.filter(sweep=sweep).values_list("session_id", "state"))
+    assert states == {failed.pk: "done", given_up.pk: "gave_up", lost.pk: "done", fresh.pk: "done"}
+    assert not SessionSummary.objects.filter(session=given_up).exists()
+
+
+def test_the_token_and_spend_caps_stop_work_and_say_so():
+    project = shop_project()
+    bulk_sessions(project, 3, T0 - timedelta(hours=1))
+    sweep = sweep_for(project, monthly_token_cap=1000, monthly_cost_cap_usd=Decimal("5"), rolling_report=False)
+    SweepUsage.objects.create(organization=project.organization, sweep=sweep, month=T0.date().replace(day=1),
+                              summaries=40, tokens=1200, cost_usd=Decimal("1.5"))
+    result = run_tick(sweep, now=T0)
+    assert result.queued == 0
+    assert result.capped == "monthly token cap reached: 1,200 of 1,000 tokens used in November 2026"
+    assert result.reasons == {result.capped: 3}
+    SweepUsage.objects.filter(sweep=sweep).update(tokens=10, cost_usd=Decimal("5.20"))
+    result = run_tick(sweep, now=T0 + timedelta(hours=1))
+    assert result.capped == "monthly spend cap reached: $5.20 of $5.00 spent in November 2026"
+    sweep.refresh_from_db()
+    assert sweep.state == "capped" and "monthly spend cap reached" in sweep.status_message
