@@ -214,14 +214,6 @@ class AlertPolicyAdmin(OrganizationScopedAdmin):
     exclude = ["organization"]
     inlines = [ChannelInline]
 
-    def save_formset(self, request: HttpRequest, form: Any, formset: Any, change: bool) -> None:
-        """Channels take the policy's organization."""
-        for channel in formset.save(commit=False):
-            channel.policy = form.instance
-            channel.save()
-        for gone in formset.deleted_objects:
-            gone.delete()
-
 
 class DeliveryInline(ReadOnlyMixin, OrganizationScopedInline):
     """Where the alert went and how each attempt ended."""

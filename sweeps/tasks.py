@@ -72,10 +72,14 @@ def track_report(self, report_id: int, run: int, rolling_id: int) -> dict[str, A
     from sweeps.after_report import report_ended
 
     report = Report.objects.filter(pk=report_id).first()
-    if report is None or report.run != run:
-        return {"report": report_id, "superseded": True}
+    if report is None:
+        return {"report": report_id, "gone": True}
+    if report.run != run:
+        if not report.pipeline_state.get("resumes"):  # started again by a later tick, whose task tracks it
+            return {"report": report_id, "superseded": True}
+        run = report.run  # resumed by the stalled-report watchdog: follow the new run
     if not report.is_final:
-        raise self.retry(countdown=2)
+        raise self.retry(args=(report_id, run, rolling_id), countdown=min(30, 2 + self.request.retries))
     return report_ended(report, rolling_id)
 
 

@@ -60,3 +60,29 @@ def test_a_staff_member_of_another_organization_sees_no_sweep_row():
     alice = staff("alice-sweeps", org)
     page = alice.get(reverse("admin:sweeps_sweep_changelist")).content.decode()
     assert f"Stopped: {MARK}" in page
+
+
+def test_a_member_adds_a_sweep_and_an_alert_policy_with_a_channel_in_the_admin():
+    org = Organization.objects.create(name="Org C", slug="org-c")
+    project = Project.objects.create(organization=org, name="Shop C")
+    carol = staff("carol-sweeps", org)
+    answer = carol.post(reverse("admin:sweeps_sweep_add"), {
+        "project": project.pk, "enabled": "on", "cadence_minutes": 15, "engine": "rules", "model": "", "focus": "",
+        "rolling_report": "on", "lookback_hours": 24, "complete_only": "on", "min_active_seconds": 10,
+        "max_active_seconds": 3600, "min_events": 0, "url_contains": "", "sample_rate": 1, "cap_per_tick": 200,
+        "monthly_summary_cap": 0, "monthly_token_cap": 0, "monthly_cost_cap_usd": 0,
+        "ticks-TOTAL_FORMS": 0, "ticks-INITIAL_FORMS": 0, "ticks-MIN_NUM_FORMS": 0, "ticks-MAX_NUM_FORMS": 0})
+    assert answer.status_code == 302, answer.content.decode()[:2000]
+    sweep = Sweep.objects.get(project=project)
+    assert sweep.organization == org and sweep.periodic_task.interval.every == 15
+    answer = carol.post(reverse("admin:sweeps_alertpolicy_add"), {
+        "project": project.pk, "enabled": "on", "new_pattern_severity": "high", "spike_factor": 2,
+        "spike_min_sessions": 5, "baseline_days": 7, "back_after_fixed": "on", "cooldown_hours": 24,
+        "checks_needed": 1, "checks_window": 1, "digest": "daily", "digest_top": 5,
+        "channels-TOTAL_FORMS": 1, "channels-INITIAL_FORMS": 0, "channels-MIN_NUM_FORMS": 0,
+        "channels-MAX_NUM_FORMS": 1000, "channels-0-kind": "webhook", "channels-0-name": "ops",
+        "channels-0-url": "http://127.0.0.1:9/hook", "channels-0-secret": "s3cret", "channels-0-emails": "",
+        "channels-0-enabled": "on"})
+    assert answer.status_code == 302, answer.content.decode()[:2000]
+    channel = AlertChannel.objects.get(policy__project=project)
+    assert channel.organization == org and channel.secret == "s3cret"
