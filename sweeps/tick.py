@@ -75,9 +75,9 @@ def _retry_filter() -> Q:
     return Q(state=State.FAILED, attempts__lt=max_attempts()) | Q(state=State.QUEUED, updated_at__lt=stale)
 
 
-def _retakes(sweep: Sweep, tick: SweepTick, now: datetime, room: int) -> list[int]:
-    """Take claims to retry for this tick (a conditional update: two ticks never take the same one)."""
-    ids = list(SweepClaim.objects.filter(_retry_filter(), sweep=sweep).order_by("updated_at")
+def _retakes(sweep: Sweep, tick: SweepTick, key: str, now: datetime, room: int) -> list[int]:
+    """Take this engine's claims to retry for this tick (a conditional update: two ticks never take the same one)."""
+    ids = list(SweepClaim.objects.filter(_retry_filter(), sweep=sweep, engine_key=key).order_by("updated_at")
                .values_list("pk", flat=True)[:room])
     if not ids:
         return []
@@ -110,7 +110,7 @@ def _plan(sweep: Sweep, tick: SweepTick, engine: Engine, now: datetime, all_time
     """Claim what this tick does and count it against the month (the caller holds the month's usage row)."""
     allowed = caps.allowance(sweep, now)
     room = sweep.cap_per_tick if allowed.summaries is None else min(sweep.cap_per_tick, allowed.summaries)
-    retaken = _retakes(sweep, tick, now, room) if room else []
+    retaken = _retakes(sweep, tick, engine.key, now, room) if room else []
     room = max(0, room - len(retaken))
     found = sort_out(sweep, new_sessions(sweep, engine, now, all_time), limit=sweep.cap_per_tick * 4 + 500)
     reasons: Counter[str] = Counter(reason for _, reason in found.temporary)
