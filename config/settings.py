@@ -4,6 +4,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import dj_database_url
+from celery.schedules import crontab
 
 from config import embedded_redis
 from config.env import env_bool, env_float, env_int, env_list, env_str, persistent_secret_key
@@ -33,6 +34,7 @@ INSTALLED_APPS = [
     "patterns",
     "summaries",
     "replay_render",
+    "sweeps",
 ]
 
 MIDDLEWARE = [
@@ -258,7 +260,28 @@ CELERY_BEAT_SCHEDULE = {
     "capture-prune-processed-batches": {"task": "summaries.ingest.tasks.prune_processed_batches", "schedule": 3600.0},
     "summaries-requeue-abandoned": {"task": "summaries.tasks.requeue_abandoned_summaries", "schedule": 60.0},
     "reports-resume-stalled": {"task": "patterns.tasks.resume_stalled_reports", "schedule": 60.0},
+    "alerts-send-digests": {"task": "sweeps.tasks.send_digests", "schedule": crontab(minute=0, hour=env_int("RECAP_ALERT_DIGEST_HOUR", 8))},
 }
+
+# Sweeps (each sweep's tick has its own beat entry, kept in step with its settings by the sweeps app).
+RECAP_SWEEP_CADENCE_MINUTES = env_int("RECAP_SWEEP_CADENCE_MINUTES", 60)
+RECAP_SWEEP_LOOKBACK_HOURS = env_int("RECAP_SWEEP_LOOKBACK_HOURS", 24)
+RECAP_SWEEP_CAP_PER_TICK = env_int("RECAP_SWEEP_CAP_PER_TICK", 200)
+RECAP_SWEEP_MAX_ATTEMPTS = env_int("RECAP_SWEEP_MAX_ATTEMPTS", 3)
+RECAP_SWEEP_CLAIM_STALE_MINUTES = env_int("RECAP_SWEEP_CLAIM_STALE_MINUTES", 60)
+RECAP_SWEEP_CLIPS_PER_PATTERN = env_int("RECAP_SWEEP_CLIPS_PER_PATTERN", 0)
+RECAP_ALERT_MAX_ATTEMPTS = env_int("RECAP_ALERT_MAX_ATTEMPTS", 5)
+RECAP_ALERT_RETRY_SECONDS = env_int("RECAP_ALERT_RETRY_SECONDS", 30)
+
+# E-mail (alerts): SMTP when RECAP_EMAIL_HOST is set, else messages are printed by the worker (console backend).
+EMAIL_HOST = env_str("RECAP_EMAIL_HOST")
+EMAIL_BACKEND = ("django.core.mail.backends.smtp.EmailBackend" if EMAIL_HOST
+                 else "django.core.mail.backends.console.EmailBackend")
+EMAIL_PORT = env_int("RECAP_EMAIL_PORT", 587)
+EMAIL_HOST_USER = env_str("RECAP_EMAIL_USER")
+EMAIL_HOST_PASSWORD = env_str("RECAP_EMAIL_PASSWORD")
+EMAIL_USE_TLS = env_bool("RECAP_EMAIL_TLS", True)
+DEFAULT_FROM_EMAIL = env_str("RECAP_EMAIL_FROM", "recap@localhost")
 
 # Session summaries (summaries/analysis, summaries/llm.py): context budget, retries, signal thresholds.
 RECAP_CONTEXT_TOKENS = env_int("RECAP_CONTEXT_TOKENS", 150_000)

@@ -18,6 +18,7 @@ urlpatterns = [
     path("", include("summaries.ingest.urls")),
     path("", include("replay_render.urls")),
     path("", include("patterns.urls")),
+    path("", include("sweeps.urls")),
 ]
 
 if settings.DEBUG:  # pragma: no cover - production serves media from storage

@@ -1,0 +1,1 @@
+"""Alerts: which conditions fire, the payload of each channel, delivery with retries, digests."""
