@@ -24,10 +24,8 @@ from tests.report_helpers import shop_project
 from tests.sweep_helpers import T0, bulk_sessions, sweep_for, wait_for_claims
 
 pytestmark = [pytest.mark.slow, pytest.mark.django_db(transaction=True)]
-# The 1,100 sessions (300 without events) at half scale, so the test stays under ~25 s on two cores;
-# bench/bench_sweeps.py runs ticks over 10,000 stored sessions.
-WITH_EVENTS, WITHOUT_EVENTS, TICKS = 400, 150, 10
-
+# 1,100 sessions, 300 of them without events, in 10 ticks; bench/bench_sweeps.py runs ticks over 10,000 sessions.
+WITH_EVENTS, WITHOUT_EVENTS, TICKS = 800, 300, 10
 
 
 def test_ten_ticks_summarize_every_session_exactly_once(rules_worker):
