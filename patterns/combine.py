@@ -24,8 +24,7 @@ def combine_rule_patterns(chunk_results: list[dict[str, Any]]) -> StageResult:
     faces: dict[str, dict[str, Any]] = {}
     for result in chunk_results:
         for group in result.get("patterns", []):
-            face = faces.setdefault(group["key"], dict(_empty_group(group["key"], group["facts"]),
-                                                       family=group["family"]))
+            face = faces.setdefault(group["key"], _empty_group(group["key"], group["facts"], group["family"]))
             _absorb(face, group)
     groups: dict[str, dict[str, Any]] = {}
     for key, face in faces.items():
@@ -59,10 +58,10 @@ def combine_rule_patterns(chunk_results: list[dict[str, Any]]) -> StageResult:
     return StageResult({"patterns": patterns})
 
 
-def _empty_group(key: str, facts: dict[str, Any]) -> dict[str, Any]:
-    """A pattern being gathered: its identity, the fingerprints it holds, evidence and where it was seen."""
-    return {"key": key, "facts": facts, "family": facts, "members": [], "evidence": [], "sessions": [], "routes": Counter(),
-            "controls": Counter(), "requests": Counter()}
+def _empty_group(key: str, facts: dict[str, Any], family: dict[str, Any] | None = None) -> dict[str, Any]:
+    """A pattern being gathered: its identity (and family), the fingerprints it holds, evidence and places."""
+    return {"key": key, "facts": facts, "family": family or facts, "members": [], "evidence": [], "sessions": [],
+            "routes": Counter(), "controls": Counter(), "requests": Counter()}
 
 
 def _absorb(into: dict[str, Any], group: dict[str, Any]) -> None:

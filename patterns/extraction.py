@@ -20,11 +20,12 @@ def extract_with_rules(items: list[Item]) -> StageResult:
                                                                  "requests": Counter()})
     for summary_id, summary in items:
         for moment in flagged(summary, summary_id):
-            fp, broad = fingerprint(moment.action), family(moment.action)
-            if fp is None or broad is None:
+            fp = fingerprint(moment.action)
+            if fp is None:
                 continue
-            group = groups.setdefault(fp.key, {"key": fp.key, "facts": fp.as_dict(), "family": broad.as_dict(),
-                                               "evidence": [], "sessions": []})
+            group = groups.get(fp.key) or groups.setdefault(fp.key, {
+                "key": fp.key, "facts": fp.as_dict(), "family": family(fp, moment.action["problem"]).as_dict(),
+                "evidence": [], "sessions": []})
             group["evidence"].append([summary_id, moment.event_id])
             if summary_id not in group["sessions"]:
                 group["sessions"].append(summary_id)

@@ -152,14 +152,10 @@ def writes(problem: dict[str, Any]) -> bool:
     return method in WRITE_METHODS if method else str(problem.get("control") or "").startswith("form")
 
 
-def family(action: dict[str, Any]) -> Fingerprint | None:
-    """The broader symptom of a flagged key action's problem, whatever the page, control or endpoint: input
+def family(fp: Fingerprint, problem: dict[str, Any]) -> Fingerprint:
+    """The broader symptom of a problem (its fingerprint and facts), whatever the page, control or endpoint: input
     rejected (a field marked invalid or a save answered 4xx), saving or loading failing by status class, clicks
     doing nothing, users leaving while a page loads... Problems too rare to be a pattern alone are pooled by it."""
-    fp = fingerprint(action)
-    if fp is None:
-        return None
-    problem = action["problem"]
     saved = writes(problem)
     if fp.kind == "field_invalid" or (fp.kind == "request_failed" and fp.status == "4xx" and saved):
         return Fingerprint(fp.flag, "input_rejected", broad=True)

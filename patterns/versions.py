@@ -5,38 +5,15 @@ prompt is never served results made by the old one; nobody has to remember to bu
 """
 from __future__ import annotations
 
-import functools
-import hashlib
-from pathlib import Path
+from summaries.analysis.versions import code_version
 
-HERE = Path(__file__).resolve().parent
 # Modules whose code decides what a phase returns for a given input.
-SHARED = ("summary_view.py", "naming.py", "chunking.py", "extraction.py", "combine.py", "assignment.py")
-RULES = ("fingerprint.py", "rule_names.py")
-LLM = ("prompt_data.py", "llm_output.py", "asking.py")
-
-
-def _hash_files(paths: list[Path]) -> str:
-    """sha256 over the files' names and bytes."""
-    digest = hashlib.sha256()
-    for path in sorted(paths):
-        digest.update(path.name.encode() + b"\0" + path.read_bytes() + b"\0")
-    return digest.hexdigest()[:12]
-
-
-@functools.cache
-def rules_version() -> str:
-    """The rule engine's grouping version: `rules-<hash of its code>`."""
-    return "rules-" + _hash_files([HERE / name for name in SHARED + RULES])
-
-
-@functools.cache
-def prompts_version() -> str:
-    """The LLM engine's version: `llm-<hash of its code, prompt templates and examples>`."""
-    templates = sorted(p for p in (HERE / "prompts").iterdir() if p.is_file() and p.suffix in (".txt", ".yaml", ".py"))
-    return "llm-" + _hash_files([HERE / name for name in SHARED + LLM] + templates)
+SHARED = tuple(f"patterns/{name}" for name in (
+    "summary_view.py", "naming.py", "chunking.py", "extraction.py", "combine.py", "assignment.py"))
+RULES = ("patterns/fingerprint.py", "patterns/rule_names.py", "summaries/analysis/routes.py")
+LLM = ("patterns/prompt_data.py", "patterns/llm_output.py", "patterns/asking.py", "patterns/prompts")
 
 
 def version_for(engine: str) -> str:
-    """The version of an engine's pattern phases."""
-    return rules_version() if engine == "rules" else prompts_version()
+    """The version of an engine's pattern phases: `rules-<hash>` or `llm-<hash>` of the code (and prompts)."""
+    return code_version("rules", *SHARED, *RULES) if engine == "rules" else code_version("llm", *SHARED, *LLM)
