@@ -57,13 +57,6 @@ class ProcessGroup:
         with open(self.log_dir / f"{name}.log", "ab") as log:  # the child keeps its own copy of the handle
             self.procs[name] = subprocess.Popen(cmd, start_new_session=True, stdout=log, stderr=subprocess.STDOUT)
 
-    def failed(self) -> str:
-        """'' while all run; else which one exited and how."""
-        for name, proc in self.procs.items():
-            if proc.poll() is not None:
-                return f"{name} exited with code {proc.returncode}"
-        return ""
-
     def supervise(self) -> str:
         """Start again every process that exited; '' or, when one died too often, why the group must stop."""
         now = time.monotonic()

@@ -47,12 +47,12 @@ class ScopedAdminMixin(BaseModelAdmin):
 
     organization_path = "organization"
 
-    def scope(self, request: HttpRequest, queryset: QuerySet, path: str | None = None) -> QuerySet:
+    def scope(self, request: HttpRequest, queryset: QuerySet) -> QuerySet:
         """The queryset cut to the request user's organizations (untouched for superusers)."""
         if request.user.is_superuser:
             return queryset
         ids = member_organization_ids(request.user, request)
-        return queryset.filter(**{f"{path or self.organization_path}__in": ids})
+        return queryset.filter(**{f"{self.organization_path}__in": ids})
 
     def get_queryset(self, request: HttpRequest) -> QuerySet:
         """Only rows of the user's organizations."""

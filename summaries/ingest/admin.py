@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import json
+from itertools import islice
 
 from django.contrib import admin, messages
 from django.db.models import QuerySet
@@ -39,12 +40,8 @@ class RawBatchAdmin(OrganizationScopedAdmin):
     @admin.display(description="events (first 20, rrweb data cut)")
     def events_preview(self, obj: RawBatch) -> str:
         """The batch's first events as JSON, so a failed batch can be looked at (escaped by the admin)."""
-        events = []
         try:
-            for event in obj.iter_events():
-                events.append(event)
-                if len(events) == 20:
-                    break
+            events = list(islice(obj.iter_events(), 20))
         except (OSError, EOFError, ValueError) as exc:
             return f"payload cannot be read: {exc}"
         for event in events:

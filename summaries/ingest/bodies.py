@@ -4,7 +4,6 @@ from __future__ import annotations
 import base64
 import binascii
 import json
-import math
 import re
 import zlib
 from collections.abc import Iterator
@@ -12,6 +11,7 @@ from typing import Any
 from urllib.parse import parse_qs
 
 from summaries.ingest import lz64
+from summaries.ingest.sanitize import finite
 
 GZIP_MAGIC = b"\x1f\x8b"
 BASE64_CHARS = re.compile(r"^[A-Za-z0-9+/_-]*$")
@@ -163,8 +163,7 @@ def _no_constant(name: str) -> None:
 
 def _finite_float(text: str) -> float | None:
     """A JSON float; one too large for a double (1e999) would become infinity, so it becomes null instead."""
-    value = float(text)
-    return value if math.isfinite(value) else None
+    return finite(float(text))
 
 
 # Called only for NaN/Infinity and float tokens: cheaper than scanning every body for big exponents.

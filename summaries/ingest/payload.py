@@ -7,12 +7,11 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 from typing import Any
 
-from summaries.ingest.bodies import BodyError, BodyTooLarge, RrwebList, StreamedBody, json_bytes
+from summaries.ingest.bodies import SNAPSHOT_KEYS, BodyError, BodyTooLarge, RrwebList, StreamedBody, json_bytes
 from summaries.ingest.projects import valid_token
 from summaries.ingest.sanitize import EARLIEST, LATEST, clean
 
 SNAPSHOT_EVENT = "$snapshot"
-SNAPSHOT_DATA_KEYS = ("$snapshot_data", "$snapshot_items")
 MAX_REASONS_SHOWN = 10
 
 
@@ -105,7 +104,7 @@ def clean_event(event: dict, *, text: bool, numbers: bool) -> None:
     props = event.get("properties")
     payload: dict[str, Any] = {}
     if event.get("event") == SNAPSHOT_EVENT and isinstance(props, dict):
-        payload = {key: props.pop(key) for key in SNAPSHOT_DATA_KEYS if key in props}
+        payload = {key: props.pop(key) for key in SNAPSHOT_KEYS if key in props}
     if text or numbers:
         clean(event, text=text)
     if payload:
