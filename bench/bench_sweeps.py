@@ -81,11 +81,12 @@ def timed_tick(sweep, label: str) -> None:
     from django.utils import timezone
 
     from sweeps.qualify import new_sessions, sort_out
-    from sweeps.tick import resolve_engine, run_tick
+    from sweeps.tick import candidate_limit, resolve_engine, run_tick
 
     with CaptureQueriesContext(connection) as selecting:
         started = time.perf_counter()
-        found = sort_out(sweep, new_sessions(sweep, resolve_engine(sweep), timezone.now(), True), limit=1300)
+        found = sort_out(sweep, new_sessions(sweep, resolve_engine(sweep), timezone.now(), True),
+                         limit=candidate_limit(sweep))
         select_s = time.perf_counter() - started
     with CaptureQueriesContext(connection) as ticking:
         started = time.perf_counter()

@@ -193,6 +193,7 @@ class RollingReportAdmin(ReadOnlyMixin, OrganizationScopedAdmin):
 
     organization_path = "organization"
     list_display = ["sweep", "day", "report", "dirty", "tracked_run", "updated_at"]
+    list_select_related = ["sweep__project__organization", "report__project"]  # the report may be null
 
 
 class ChannelInline(OrganizationScopedInline):
@@ -243,6 +244,7 @@ class DeliveryAdmin(ReadOnlyMixin, OrganizationScopedAdmin):
 
     organization_path = "organization"
     list_display = ["delivery_id", "alert", "channel", "status", "attempts", "response_code", "error", "sent_at"]
+    list_select_related = ["alert", "channel"]  # the channel may be null
     list_filter = ["status"]
     actions = ["send_again"]
 

@@ -24,7 +24,6 @@ def report_ended(report: Report, rolling_id: int) -> dict[str, Any]:
             seen = track(report, rolling.day)
             RollingReport.objects.filter(pk=rolling.pk).update(tracked_run=report.run)
         tracked = len(seen)
-        rolling.refresh_from_db()
         check_after_report(rolling, seen)
     rolling.refresh_from_db()
     if rolling.dirty:

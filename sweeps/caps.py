@@ -30,9 +30,14 @@ class Allowance:
     stopped_by: str = ""
 
 
-def allowance(sweep: Sweep, moment: datetime) -> Allowance:
-    """What the monthly caps leave for this tick."""
-    row = usage(sweep, moment)
+def summary_cap_sentence(sweep: Sweep, row: SweepUsage) -> str:
+    """The sentence saying the monthly summary cap stopped the work."""
+    return (f"monthly summary cap reached: {row.summaries:,} of {sweep.monthly_summary_cap:,} summaries in "
+            f"{row.month:%B %Y}")
+
+
+def allowance(sweep: Sweep, row: SweepUsage) -> Allowance:
+    """What the monthly caps leave for this tick, given the month's usage row."""
     month = f"{row.month:%B %Y}"
     if sweep.monthly_token_cap and row.tokens >= sweep.monthly_token_cap:
         return Allowance(0, f"monthly token cap reached: {row.tokens:,} of {sweep.monthly_token_cap:,} tokens "
@@ -43,16 +48,16 @@ def allowance(sweep: Sweep, moment: datetime) -> Allowance:
     if sweep.monthly_summary_cap:
         left = max(0, sweep.monthly_summary_cap - row.summaries)
         if not left:
-            return Allowance(0, f"monthly summary cap reached: {row.summaries:,} of {sweep.monthly_summary_cap:,} "
-                                f"summaries in {month}")
+            return Allowance(0, summary_cap_sentence(sweep, row))
         return Allowance(left)
     return Allowance(None)
 
 
-def add_summaries(sweep: Sweep, moment: datetime, count: int) -> None:
-    """Count summaries queued this month."""
+def add_summaries(row: SweepUsage, count: int) -> None:
+    """Count summaries queued this month (on the usage row the tick holds, and in memory)."""
     if count:
-        SweepUsage.objects.filter(pk=usage(sweep, moment).pk).update(summaries=F("summaries") + count)
+        SweepUsage.objects.filter(pk=row.pk).update(summaries=F("summaries") + count)
+        row.summaries += count
 
 
 def add_spend(sweep: Sweep, moment: datetime, tokens: int, cost: Decimal) -> None:

@@ -15,6 +15,9 @@ from dataclasses import dataclass
 from datetime import date
 from difflib import SequenceMatcher
 
+from django.db.models import F, Window
+from django.db.models.functions import RowNumber
+
 from patterns.fingerprint import fingerprint
 from patterns.models import Pattern, Report
 from patterns.validation import current_action
@@ -112,7 +115,18 @@ def track(report: Report, day: date) -> list[Seen]:
     return seen
 
 
+def trends(pattern_ids: list[int], days: int = 14) -> dict[int, list[tuple[date, int]]]:
+    """(day, sessions affected) of each tracked pattern's last `days` days with a report, oldest first (one
+    query for all of them)."""
+    newest = Window(RowNumber(), partition_by=[F("pattern_id")], order_by=F("day").desc())
+    rows = (PatternDay.objects.filter(pattern_id__in=pattern_ids).annotate(newest=newest).filter(newest__lte=days)
+            .values_list("pattern_id", "day", "sessions_affected"))
+    out: dict[int, list[tuple[date, int]]] = {pk: [] for pk in pattern_ids}
+    for pk, day, count in rows:
+        out[pk].append((day, count))
+    return {pk: sorted(found) for pk, found in out.items()}
+
+
 def trend(tracked: TrackedPattern, days: int = 14) -> list[tuple[date, int]]:
     """(day, sessions affected) of its last `days` days with a report."""
-    rows = tracked.days.order_by("-day").values_list("day", "sessions_affected")[:days]
-    return sorted(rows)
+    return trends([tracked.pk], days)[tracked.pk]

@@ -43,7 +43,7 @@ def refresh(sweep: Sweep, day: date) -> Report | None:
             report = create_report(sweep.project, engine=tick.engine if tick else None,
                                    model=tick.model if tick else None, focus=sweep.focus,
                                    trigger=Report.Trigger.SWEEP, title=f"{sweep.project.name}: sweep of {day}",
-                                   sessions=list(Session.objects.filter(pk__in=ids).only("pk")),
+                                   sessions=[Session(pk=pk) for pk in ids],
                                    clips_per_pattern=clips_per_pattern())
             rolling.report = report
         else:

@@ -35,7 +35,7 @@ def record_claim(self, result: dict[str, Any], claim_pk: int) -> dict[str, Any]:
 def after_tick(results: list[dict[str, Any]], tick_id: int) -> dict[str, Any]:
     """Close the tick once all its summaries ended, then bring the day's rolling report up to date."""
     SweepTick.objects.filter(pk=tick_id, finished_at__isnull=True).update(finished_at=timezone.now())
-    tick_row = SweepTick.objects.select_related("sweep__project").filter(pk=tick_id).first()
+    tick_row = SweepTick.objects.select_related("sweep").filter(pk=tick_id).first()
     if tick_row is not None and tick_row.sweep.rolling_report:
         refresh_rolling_report.delay(tick_row.sweep_id, tick_row.clock.date().isoformat())
     return {"tick": tick_id, "claims": len(results or [])}

@@ -32,6 +32,11 @@ def stale_after() -> timedelta:
     return timedelta(minutes=max(1, int(getattr(settings, "RECAP_SWEEP_CLAIM_STALE_MINUTES", 60))))
 
 
+def candidate_limit(sweep: Sweep) -> int:
+    """New sessions a tick sorts out: four times its cap (room for the skipped ones) and 500 more."""
+    return sweep.cap_per_tick * 4 + 500
+
+
 @dataclass
 class TickResult:
     """What a tick did, as the command prints it."""
@@ -99,20 +104,14 @@ def _claim(sweep: Sweep, tick: SweepTick, key: str, sessions: list, state: str, 
                 .values_list("pk", flat=True))
 
 
-def _cap_sentence(sweep: Sweep, now: datetime) -> str:
-    """The sentence saying the monthly summary cap stopped the work."""
-    row = caps.usage(sweep, now)
-    return (f"monthly summary cap reached: {row.summaries:,} of {sweep.monthly_summary_cap:,} summaries in "
-            f"{row.month:%B %Y}")
-
-
-def _plan(sweep: Sweep, tick: SweepTick, engine: Engine, now: datetime, all_time: bool) -> TickResult:
+def _plan(sweep: Sweep, tick: SweepTick, engine: Engine, usage: SweepUsage, now: datetime,
+          all_time: bool) -> TickResult:
     """Claim what this tick does and count it against the month (the caller holds the month's usage row)."""
-    allowed = caps.allowance(sweep, now)
+    allowed = caps.allowance(sweep, usage)
     room = sweep.cap_per_tick if allowed.summaries is None else min(sweep.cap_per_tick, allowed.summaries)
     retaken = _retakes(sweep, tick, engine.key, now, room) if room else []
     room = max(0, room - len(retaken))
-    found = sort_out(sweep, new_sessions(sweep, engine, now, all_time), limit=sweep.cap_per_tick * 4 + 500)
+    found = sort_out(sweep, new_sessions(sweep, engine, now, all_time), limit=candidate_limit(sweep))
     reasons: Counter[str] = Counter(reason for _, reason in found.temporary)
     reasons.update(reason for _, reason in found.permanent)
     _claim(sweep, tick, engine.key, [s for s, _ in found.permanent], State.SKIPPED, now,
@@ -121,10 +120,10 @@ def _plan(sweep: Sweep, tick: SweepTick, engine: Engine, now: datetime, all_time
                     summaries={s.pk: pk for s, pk in found.reused})
     taking, over = found.ready[:room], found.ready[room:]
     ids = retaken + _claim(sweep, tick, engine.key, taking, State.QUEUED, now)
-    caps.add_summaries(sweep, now, len(ids))
+    caps.add_summaries(usage, len(ids))
     capped = allowed.stopped_by
     if not capped and over and allowed.summaries is not None and len(ids) >= allowed.summaries:
-        capped = _cap_sentence(sweep, now)
+        capped = caps.summary_cap_sentence(sweep, usage)
     if over:
         reasons[capped or f"over the cap of {sweep.cap_per_tick} per tick (next tick)"] += len(over)
     skipped = sum(reasons.values())
@@ -158,10 +157,10 @@ def run_tick(sweep: Sweep, *, now: datetime | None = None, all_time: bool = Fals
         return TickResult(None, message=f"Cannot summarize: {exc}")
     usage_pk = caps.usage(sweep, now).pk
     with transaction.atomic():
-        SweepUsage.objects.select_for_update().filter(pk=usage_pk).first()
+        usage = SweepUsage.objects.select_for_update().get(pk=usage_pk)
         tick = SweepTick.objects.create(organization_id=sweep.organization_id, sweep=sweep, trigger=trigger,
                                         clock=now, all_time=all_time, engine=engine.engine, model=engine.model)
-        result = _plan(sweep, tick, engine, now, all_time)
+        result = _plan(sweep, tick, engine, usage, now, all_time)
     if result.claims:
         dispatch(tick.pk, result.claims, engine)
     return result

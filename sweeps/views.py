@@ -9,7 +9,7 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 
 from summaries.views import visible_project
-from sweeps.identity import trend
+from sweeps.identity import trends
 from sweeps.models import RollingReport, Sweep, TrackedPattern
 
 
@@ -26,8 +26,10 @@ def cards(project_pk: int) -> list[Card]:
     """The project's tracked patterns, last seen first, each with its last 14 days."""
     out = []
     reports = dict(RollingReport.objects.filter(sweep__project_id=project_pk).values_list("day", "report_id"))
-    for tracked in TrackedPattern.objects.filter(project_id=project_pk).order_by("-last_seen", "name")[:100]:
-        days = trend(tracked)
+    patterns = list(TrackedPattern.objects.filter(project_id=project_pk).order_by("-last_seen", "name")[:100])
+    by_pattern = trends([tracked.pk for tracked in patterns])
+    for tracked in patterns:
+        days = by_pattern[tracked.pk]
         top = max((count for _, count in days), default=0) or 1
         out.append(Card(tracked, [(day, count, max(8, round(100 * count / top))) for day, count in days],
                         reports.get(tracked.last_seen)))

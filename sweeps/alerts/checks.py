@@ -8,13 +8,11 @@ from typing import Any
 
 from django.db.models import Max
 
-from patterns.llm_output import SEVERITIES
+from patterns.stats import SEVERITY_RANK
 from sweeps.alerts.delivery import fire
 from sweeps.alerts.payloads import pattern_data
 from sweeps.identity import Seen
 from sweeps.models import Alert, AlertPolicy, RollingReport, SweepTick, TrackedPattern
-
-LEVEL = {name: i for i, name in enumerate(SEVERITIES)}  # low 0 ... critical 3
 
 
 def clock_of(rolling: RollingReport) -> datetime:
@@ -23,15 +21,19 @@ def clock_of(rolling: RollingReport) -> datetime:
     return latest or datetime.combine(rolling.day, time.min, tzinfo=dt_timezone.utc)
 
 
-def baseline(tracked: TrackedPattern, rolling: RollingReport, days: int) -> float | None:
-    """Mean share of sessions over the trailing days that had a report (None: no such day)."""
+def report_days(rolling: RollingReport, days: int) -> set[date]:
+    """The trailing days (before the rolling report's) whose report had its patterns tracked."""
     start = rolling.day - timedelta(days=days)
-    report_days = set(RollingReport.objects.filter(sweep=rolling.sweep, day__gte=start, day__lt=rolling.day,
-                                                   tracked_run__gt=0).values_list("day", flat=True))
-    if not report_days:
+    return set(RollingReport.objects.filter(sweep=rolling.sweep, day__gte=start, day__lt=rolling.day,
+                                            tracked_run__gt=0).values_list("day", flat=True))
+
+
+def baseline(tracked: TrackedPattern, days: set[date]) -> float | None:
+    """Mean share of sessions over the trailing days that had a report (None: no such day)."""
+    if not days:
         return None
-    shares = dict(tracked.days.filter(day__in=report_days).values_list("day", "share_of_sessions"))
-    return sum(shares.get(day, 0.0) for day in report_days) / len(report_days)
+    shares = dict(tracked.days.filter(day__in=days).values_list("day", "share_of_sessions"))
+    return sum(shares.get(day, 0.0) for day in days) / len(days)
 
 
 def _record_check(tracked: TrackedPattern, kind: str, met: bool, day: date, window: int) -> list[bool]:
@@ -58,16 +60,18 @@ def _payload(rolling: RollingReport, seen: Seen, **extra: Any) -> dict[str, Any]
             "report_url": report.public_url() if report else None, **extra}
 
 
-def conditions(policy: AlertPolicy, rolling: RollingReport, seen: Seen) -> list[tuple[str, str, str, dict]]:
-    """(kind, dedupe key, title, extra payload) of each condition the pattern meets today."""
+def conditions(policy: AlertPolicy, rolling: RollingReport, seen: Seen,
+               trailing: set[date]) -> list[tuple[str, str, str, dict]]:
+    """(kind, dedupe key, title, extra payload) of each condition the pattern meets today (`trailing`: the
+    baseline's report days)."""
     tracked, pattern, out = seen.tracked, seen.pattern, []
-    if seen.new and LEVEL[tracked.severity] >= LEVEL[policy.new_pattern_severity]:
+    if seen.new and SEVERITY_RANK[tracked.severity] <= SEVERITY_RANK[policy.new_pattern_severity]:  # as severe or more
         out.append((Alert.Kind.NEW, f"new:{tracked.pk}", f"New {tracked.severity} pattern: {tracked.name}", {}))
     if (policy.back_after_fixed and tracked.fixed_at
             and pattern.examples.filter(session__start_time__gt=tracked.fixed_at).exists()):
         out.append((Alert.Kind.BACK, f"back:{tracked.pk}:{tracked.fixed_at.isoformat()}",
                     f"Back after being fixed: {tracked.name}", {"fixed_at": tracked.fixed_at.isoformat()}))
-    base = baseline(tracked, rolling, policy.baseline_days)
+    base = baseline(tracked, trailing)
     met = (base is not None and pattern.sessions_affected >= policy.spike_min_sessions
            and pattern.share_of_sessions >= policy.spike_factor * base)
     recent = _record_check(tracked, "spike", met, rolling.day, policy.checks_window)
@@ -84,8 +88,9 @@ def check_after_report(rolling: RollingReport, seen: list[Seen]) -> list[Alert]:
     if policy is None:
         return []
     now, fired = clock_of(rolling), []
+    trailing = report_days(rolling, policy.baseline_days)
     for item in seen:
-        for kind, key, title, extra in conditions(policy, rolling, item):
+        for kind, key, title, extra in conditions(policy, rolling, item, trailing):
             if cooling(item.tracked, policy, now):
                 break
             text = (f"{item.tracked.name} ({item.tracked.severity}, {item.tracked.kind}): "

@@ -6,8 +6,8 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
+from patterns.management.commands.report import find_project
 from sweeps.alerts.delivery import attempt, fire
-from sweeps.management.commands.sweep import find_project
 from sweeps.models import Alert, AlertPolicy, Delivery
 
 

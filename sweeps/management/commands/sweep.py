@@ -6,20 +6,10 @@ from pathlib import Path
 from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
-from django.db.models import Q
 
-from summaries.models import Project
+from patterns.management.commands.report import find_project
 from sweeps.models import Sweep, SweepTick
 from sweeps.tick import run_tick
-
-
-def find_project(value: str) -> Project:
-    """A project by id or capture token; CommandError when there is none."""
-    query = Q(capture_token=value) | (Q(pk=int(value)) if value.isdigit() else Q(pk=None))
-    project = Project.objects.select_related("organization").filter(query).first()
-    if project is None:
-        raise CommandError(f"no project with id or capture token {value!r}")
-    return project
 
 
 class Command(BaseCommand):
