@@ -13,7 +13,7 @@ from django.utils.html import format_html
 from patterns import progress
 from patterns.control import cancel, rerun, start
 from patterns.models import Pattern, PatternExample, PatternFeedback, Report
-from summaries.admin_scope import OrganizationScopedAdmin, OrganizationScopedInline, member_organization_ids
+from summaries.admin_scope import OrganizationScopedAdmin, OrganizationScopedInline
 from summaries.summarize import SummaryFailed, choose_engine
 
 RESULT_FIELDS = ["status", "phase", "message", "run", "sessions_analysed", "phases", "selected", "llm_calls",
@@ -100,13 +100,6 @@ class ReportAdmin(OrganizationScopedAdmin):
     def page(self, obj: Report) -> str:
         """A link to the report's page."""
         return format_html('<a href="{}">{}</a>', obj.get_absolute_url(), obj.get_absolute_url()) if obj.pk else "-"
-
-    def formfield_for_foreignkey(self, db_field: Any, request: HttpRequest, **kwargs: Any) -> Any:
-        """Projects offered are those of the user's organizations."""
-        field = super().formfield_for_foreignkey(db_field, request, **kwargs)
-        if db_field.name == "project" and field is not None and not request.user.is_superuser:
-            field.queryset = field.queryset.filter(organization_id__in=member_organization_ids(request.user))
-        return field
 
     def save_model(self, request: HttpRequest, obj: Report, form: Any, change: bool) -> None:
         """A new report belongs to its project's organization, records who made it, and starts."""

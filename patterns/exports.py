@@ -9,6 +9,7 @@ from typing import Any
 
 from patterns.models import Report
 from patterns.report_json import report_json
+from summaries.analysis.text import _mmss
 
 FORMATS = {
     "json": ("application/json; charset=utf-8", "json"),
@@ -58,12 +59,6 @@ def export_csv(data: dict[str, Any]) -> str:
 def md(text: Any) -> str:
     """End-user text as inert Markdown: one line, special characters backslash-escaped."""
     return MD_SPECIAL.sub(r"\\\1", " ".join(str(text or "").split()))
-
-
-def _mmss(seconds: float) -> str:
-    """Seconds as m:ss."""
-    seconds = max(0, int(round(seconds or 0)))
-    return f"{seconds // 60}:{seconds % 60:02d}"
 
 
 def export_markdown(data: dict[str, Any], examples_per_pattern: int = 5) -> str:

@@ -19,7 +19,7 @@ def payload(report: Report) -> dict[str, Any]:
         "status": report.status,
         "final": report.is_final,
         "phase": state.phase or report.phase,
-        "phase_label": Report.Phase(report.phase).label if report.phase in Report.Phase.values else report.phase,
+        "phase_label": report.get_phase_display(),
         "counts": {"total": state.total, "done": state.done, "failed": state.failed, "skipped": state.skipped},
         "line": state.line(),
         "sessions": [{"session": name, "state": value} for name, value in sessions],

@@ -1,7 +1,6 @@
 """Group reports: a Report over many sessions, its ranked Patterns and one PatternExample per session and pattern."""
 from __future__ import annotations
 
-from decimal import Decimal
 from typing import Any
 
 from django.conf import settings
@@ -10,9 +9,6 @@ from django.urls import reverse
 
 from replay_render.models import Clip
 from summaries.models import Organization, Project, Session, SessionSummary
-
-SEVERITIES = ("critical", "high", "medium", "low")
-KINDS = ("blocking", "abandonment", "confusion", "non-blocking")
 
 
 def default_clips_per_pattern() -> int:
@@ -160,14 +156,6 @@ class Report(models.Model):
             "max_sessions": self.max_sessions,
         }
 
-    def add_usage(self, calls: int, input_tokens: int, output_tokens: int, cost: float | None) -> None:
-        """Add model usage to the totals (saved by the caller)."""
-        self.llm_calls += calls
-        self.input_tokens += input_tokens
-        self.output_tokens += output_tokens
-        if cost is not None:
-            self.cost_usd = (self.cost_usd or Decimal("0")) + Decimal(str(round(cost, 6)))
-
 
 class Pattern(models.Model):
     """One recurring problem across the report's sessions; every number is computed in code."""
@@ -217,12 +205,6 @@ class Pattern(models.Model):
     def validated(self) -> int:
         """Examples with a video verdict."""
         return self.confirmed + self.denied + self.inconclusive
-
-    @property
-    def validated_share(self) -> float | None:
-        """Share of its examples that carry a video verdict (None without examples)."""
-        total = self.examples.count()
-        return round(self.validated / total, 2) if total else None
 
 
 class PatternExample(models.Model):

@@ -14,11 +14,11 @@ def _key(report_id: int, part: str) -> str:
     return store.key("report", report_id, part)
 
 
-def set_phase(report_id: int, phase: str, total: int, skipped: int = 0, status: str = "running") -> None:
+def set_phase(report_id: int, phase: str, total: int, skipped: int = 0) -> None:
     """A phase starts: its name, how many items, counters reset."""
     pipe = store.client().pipeline()
     name = _key(report_id, "progress")
-    pipe.hset(name, mapping={"phase": str(phase), "status": status, "total": total, "done": 0, "failed": 0,
+    pipe.hset(name, mapping={"phase": str(phase), "status": "running", "total": total, "done": 0, "failed": 0,
                              "skipped": skipped, "phase_started": time.time(), "updated": time.time()})
     pipe.expire(name, store.TTL_SECONDS)
     pipe.execute()

@@ -65,18 +65,10 @@ def examples_in_order() -> QuerySet:
     return PatternExample.objects.select_related("session", "clip").order_by("timestamp", "pk")
 
 
-def _examples(pattern: Pattern) -> list[PatternExample]:
-    """The pattern's examples in time order (prefetched by report_json, else one query)."""
-    cached = getattr(pattern, "_prefetched_objects_cache", {}).get("examples")
-    if cached is not None:
-        return list(cached)
-    return list(examples_in_order().filter(pattern=pattern))
-
-
 def pattern_json(pattern: Pattern) -> dict[str, Any]:
-    """One ranked pattern with its statistics and examples."""
+    """One ranked pattern with its statistics and examples (report_json prefetches them in time order)."""
     base = settings.RECAP_BASE_URL
-    examples = _examples(pattern)
+    examples = list(pattern.examples.all())
     return {
         "rank": pattern.rank,
         "fingerprint": pattern.fingerprint,

@@ -11,8 +11,7 @@ from django.http import QueryDict
 
 from patterns.models import Pattern, PatternExample, Report
 
-KINDS = [("blocking", "Blocking"), ("non-blocking", "Non-blocking"), ("confusion", "Confusion"),
-         ("abandonment", "Abandonment")]
+KINDS = Pattern.Kind.choices  # the issue-type tabs, in this order
 SORTS = {"severity": ("rank",), "sessions": ("-sessions_affected", "rank")}
 EXAMPLES_AT_A_TIME = 3
 MAX_SEARCH = 200
@@ -83,7 +82,7 @@ def page_patterns(report: Report, query: PageQuery) -> list[Pattern]:
         for example in pattern.example_list:
             decorate_example(example)
         total = len(pattern.example_list)
-        pattern.example_count = total
+        pattern.examples_hidden = max(0, total - EXAMPLES_AT_A_TIME)  # behind the "More examples" button
         pattern.validated_pct = round(100 * pattern.validated / total) if total else None
     return shown
 

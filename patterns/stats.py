@@ -101,7 +101,8 @@ def rank(patterns: list[dict[str, Any]], assignments: list[list[Any]], summaries
          analysed: int, rule_based: bool) -> list[RankedPattern]:
     """Patterns with numbers and examples, sorted by severity then sessions affected; patterns assigned fewer than
     2 sessions dropped."""
-    index = {sid: {m.event_id: m for m in moments(s.summary, sid, s.session_pk)} for sid, s in summaries.items()}
+    ordered = {sid: moments(s.summary, sid, s.session_pk) for sid, s in summaries.items()}  # in time order
+    index = {sid: {m.event_id: m for m in found} for sid, found in ordered.items()}
     by_pattern: dict[int, list[Moment]] = {}
     for summary_id, event_id, pattern_index in assignments:
         moment = index.get(summary_id, {}).get(event_id)
@@ -127,10 +128,7 @@ def rank(patterns: list[dict[str, Any]], assignments: list[list[Any]], summaries
             if m.summary_id in seen:
                 continue
             seen.add(m.summary_id)
-            summary = summaries[m.summary_id]
-            everything = list(index[m.summary_id].values())
-            everything.sort(key=lambda x: x.position)
-            examples.append(example_of(summary, everything, m))
+            examples.append(example_of(summaries[m.summary_id], ordered[m.summary_id], m))
         ranked.append(RankedPattern(
             fingerprint=pattern["key"] if rule_based else _llm_fingerprint(found, pattern["name"]),
             name=pattern["name"], description=pattern.get("description") or "", severity=severity, kind=kind,

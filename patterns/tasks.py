@@ -85,14 +85,19 @@ def load_items(summary_ids: list[int]) -> list[Item]:
     return sorted((pk, as_written(summary)) for pk, summary in rows if summary)
 
 
+def _summary_digests(summary_ids: list[int]) -> dict[int, str]:
+    """Digest of each summary as written (summaries without content left out)."""
+    rows = SessionSummary.objects.filter(pk__in=summary_ids).values_list("pk", "summary")
+    return {pk: summary_digest(summary) for pk, summary in rows if summary}
+
+
 def _digests(report: Report) -> dict[int, str]:
     """Digest of each of the report's summaries (cached in Redis for the run)."""
     name = store.key("report", report.pk, "digests", report.pipeline_state.get("input_digest", ""))
     cached = store.get(name)
     if cached is not None:
         return {int(k): v for k, v in cached.items()}
-    rows = SessionSummary.objects.filter(pk__in=report.pipeline_state.get("summaries", [])).values_list("pk", "summary")
-    digests = {pk: summary_digest(summary) for pk, summary in rows if summary}
+    digests = _summary_digests(report.pipeline_state.get("summaries", []))
     store.put(name, digests)
     return digests
 
@@ -104,6 +109,11 @@ def _chunk_outcomes(items: list[str], results: list[dict[str, Any]]) -> tuple[li
     failed = [(f"chunk {i} of {len(items)}", outcome.get(key, {}).get("reason") or "no result")
               for i, key in enumerate(items, 1) if key not in ok]
     return ok, failed
+
+
+def _count_usage(report_id: int, record: str, usage: Any) -> None:
+    """Add a work item's model usage (an LLMUsage) to its phase's count."""
+    progress.add_usage(report_id, record, usage.calls, usage.input_tokens, usage.output_tokens, usage.cost_usd)
 
 
 def _run_item(report_id: int, run: int, record: str, item: str, compute) -> dict[str, Any]:
@@ -122,11 +132,9 @@ def _run_item(report_id: int, run: int, record: str, item: str, compute) -> dict
                         raise StageFailed("the item's input expired from Redis; run the report again")
                     result = compute(report, given)
                     store.put(result_name, result.value)
-                    u = result.usage
-                    progress.add_usage(report_id, record, u.calls, u.input_tokens, u.output_tokens, u.cost_usd)
+                    _count_usage(report_id, record, result.usage)
         except StageFailed as exc:
-            u = exc.usage
-            progress.add_usage(report_id, record, u.calls, u.input_tokens, u.output_tokens, u.cost_usd)
+            _count_usage(report_id, record, exc.usage)
             outcome = {"item": item, "ok": False, "reason": str(exc)}
         except Exception as exc:  # an item never takes the report down; the callback counts it
             log.exception("report %s: %s item %s failed", report_id, record, item)
@@ -239,8 +247,7 @@ def after_summaries(results: list[dict[str, Any]], report_id: int, run: int) -> 
                                f"{summaries_needed():.0%} needed); no patterns were extracted. First failure: {reason}",
                phases=phases, sessions_analysed=len(done))
         return
-    digests = {pk: summary_digest(s) for pk, s in
-               SessionSummary.objects.filter(pk__in=summary_ids).values_list("pk", "summary") if s}
+    digests = _summary_digests(summary_ids)
     input_digest = store.digest(version_for(report.engine), report.engine, report.model, _focus(report),
                                 sorted(digests.items()))
     state = {**report.pipeline_state, "summaries": summary_ids, "input_digest": input_digest}
@@ -385,10 +392,9 @@ def after_combine(results: list[dict[str, Any]], report_id: int, run: int) -> No
         chunk_results = [store.get(store.result_key(k)) or {"patterns": []} for k in state.get("extraction_ok", [])]
         patterns = sorted(uncombined(chunk_results), key=lambda p: -len(p.get("sessions") or []))[:MAX_COMBINED]
         state = note_partial(state, f"combining failed ({failed[0][1]}); the chunks' patterns were kept apart")
-        state["patterns_key"] = _patterns_ready(report, patterns)
     else:
         patterns = (store.get(store.result_key(key)) or {}).get("patterns", [])
-        state["patterns_key"] = _patterns_ready(report, patterns)
+    state["patterns_key"] = _patterns_ready(report, patterns)
     if move(report, Phase.ASSIGNING, phases=phases, pipeline_state=state):
         launch_assignment(report)
 

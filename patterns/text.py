@@ -3,12 +3,7 @@ from __future__ import annotations
 
 from patterns.models import Report
 from patterns.phases import RECORD
-
-
-def _mmss(seconds: float) -> str:
-    """Seconds as m:ss."""
-    seconds = max(0, int(round(seconds)))
-    return f"{seconds // 60}:{seconds % 60:02d}"
+from summaries.analysis.text import _mmss
 
 
 def phases_lines(report: Report) -> list[str]:

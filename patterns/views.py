@@ -12,12 +12,13 @@ from patterns.exports import FORMATS, export, filename
 from patterns.models import Report
 from patterns.report_page import EXAMPLES_AT_A_TIME, failures, header_counts, kind_tabs, page_patterns, parse_query
 from summaries.safe_json import json_response
+from summaries.views import is_member
 
 
 def visible_report(user, pk: int) -> Report:
     """The report if the user belongs to its organization (superusers see all); 404 otherwise, never a hint."""
     report = get_object_or_404(Report.objects.select_related("project", "organization", "created_by"), pk=pk)
-    if user.is_superuser or report.organization.memberships.filter(user=user).exists():
+    if is_member(user, report.organization):
         return report
     raise Http404("No such report")
 

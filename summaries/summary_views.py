@@ -7,6 +7,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_http_methods
 
 from summaries.models import Session, SessionSummary
+from summaries.views import is_member
 
 # The replayed page is rebuilt inside this page: whatever the recording references stays off the network,
 # as in rendering (only Recap's own URLs, data: and blob: load).
@@ -18,7 +19,7 @@ REPLAY_POLICY = ("default-src 'self'; script-src 'self' 'unsafe-inline'; style-s
 def visible_session(user, pk: int) -> Session:
     """The session if the user belongs to its organization (superusers see all); 404 otherwise, never a hint."""
     session = get_object_or_404(Session.objects.select_related("project__organization"), pk=pk)
-    if user.is_superuser or session.project.organization.memberships.filter(user=user).exists():
+    if is_member(user, session.project.organization):
         return session
     raise Http404("No such session")
 

@@ -27,10 +27,15 @@ def projects_for(user) -> "list[Project]":
     )
 
 
+def is_member(user, organization) -> bool:
+    """The pages' tenancy rule: superusers see everything, others their organizations' data only."""
+    return user.is_superuser or organization.memberships.filter(user=user).exists()
+
+
 def visible_project(user, pk: int) -> Project:
     """The project if the user belongs to its organization (superusers see all); 404 otherwise."""
     project = get_object_or_404(Project.objects.select_related("organization"), pk=pk)
-    if user.is_superuser or project.organization.memberships.filter(user=user).exists():
+    if is_member(user, project.organization):
         return project
     raise Http404("No such project")
 

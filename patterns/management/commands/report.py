@@ -1,7 +1,6 @@
 """`manage.py report create|show|rerun|cancel`: group reports from the command line."""
 from __future__ import annotations
 
-import json
 import re
 from datetime import timedelta
 from pathlib import Path
@@ -13,7 +12,6 @@ from patterns import progress
 from patterns.control import cancel, create_report, default_max_sessions, rerun, start, wait_for
 from patterns.exports import FORMATS, export
 from patterns.models import Report
-from patterns.report_json import report_json
 from patterns.text import report_text
 from summaries.models import Project, Session
 from summaries.summarize import SummaryFailed
@@ -199,5 +197,5 @@ class Command(BaseCommand):
 
     def write_json(self, report: Report, path: Path) -> None:
         """Write the report's recap.group_report/1 JSON."""
-        path.write_text(json.dumps(report_json(report), indent=2, ensure_ascii=False))
+        path.write_text(export(report, "json"))
         self.stdout.write(f"Wrote {path}")
